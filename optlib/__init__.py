@@ -1,0 +1,51 @@
+"""optlib: small, correct, readable numpy optimizers for the course
+"Momentum and Adaptive Learning Rates".
+
+    >>> import numpy as np, optlib
+    >>> opt = optlib.Adam(lr=0.1)
+    >>> theta = np.array([1.0, -1.0])
+    >>> theta = opt.step(theta, 2 * theta)     # one update; theta itself is untouched
+
+Modules: ``optimizers`` (the update rules), ``schedules``, ``clipping``,
+``landscapes`` (2-D test functions), ``models`` (logistic regression, a small MLP),
+``training`` (a minibatch training loop), ``plotting`` and ``widgets``
+(the chapters' figures and explorers; ``widgets`` needs ipywidgets).
+"""
+
+from .clipping import clip_by_global_norm, clip_by_value, global_norm
+from .landscapes import (
+    LANDSCAPES,
+    Beale,
+    Himmelblau,
+    Landscape,
+    Rastrigin,
+    Ravine,
+    Rosenbrock,
+    Saddle,
+)
+from .optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adadelta,
+    AdaGrad,
+    Adam,
+    Adamax,
+    AdamW,
+    AMSGrad,
+    Momentum,
+    NAdam,
+    Nesterov,
+    Optimizer,
+    RMSprop,
+    trajectory,
+)
+from .schedules import (
+    Schedule,
+    constant,
+    cosine_decay,
+    exponential_decay,
+    step_decay,
+    warmup_cosine,
+)
+
+__version__ = "0.1.0"

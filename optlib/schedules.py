@@ -1,0 +1,425 @@
+"""Learning-rate schedules: small callables ``lr(t)`` that give the learning rate at step t.
+
+The step-counting convention (one for the whole library)
+--------------------------------------------------------
+``t`` is the number of updates completed *before* the current one:
+
+* ``t = 0`` for the very first update, so ``schedule(0)`` is the starting rate;
+* "after T updates" means ``t = T``.
+
+An optimizer whose ``lr`` is a schedule calls ``lr(opt.t)`` just before each update,
+then increments ``opt.t``.
+
+A schedule *is* the learning rate: it returns absolute values and carries the base rate
+inside it. Pass it where you would pass a number::
+
+    SGD(lr=cosine_decay(0.1, total_steps=1000))
+
+There is no second place where a base rate could hide. (A common bug, present in the
+article this course started from: the training loop built a scheduler with a hard-coded
+``initial_lr=0.001`` that silently overwrote the ``lr=0.01`` given to SGD.)
+
+Evaluating many steps at once
+-----------------------------
+Every schedule accepts either one integer step and returns a Python ``float``, or a
+numpy integer array of steps and returns a float64 array of the same shape — handy
+for plotting::
+
+    steps = np.arange(1001)
+    plt.plot(steps, cosine_decay(0.1, total_steps=1000)(steps))
+
+Any plain function ``t -> float`` also works as an optimizer's ``lr``; the helpers here
+just add argument checking, exact end points and a readable ``repr``.
+"""
+
+import math
+import numbers
+from types import MappingProxyType
+
+import numpy as np
+
+__all__ = [
+    "Schedule",
+    "constant",
+    "step_decay",
+    "exponential_decay",
+    "cosine_decay",
+    "warmup_cosine",
+]
+
+
+class Schedule:
+    """A learning-rate schedule: call it with the step ``t`` to get the rate.
+
+    You normally get one from ``constant``, ``step_decay``, ``exponential_decay``,
+    ``cosine_decay`` or ``warmup_cosine`` rather than building it yourself.
+
+    Args:
+        name: the name of the function that made it, e.g. ``"cosine_decay"``.
+        params: the arguments it was made with (shown by ``repr``, read via ``.params``).
+        rate: a function of valid steps ``t`` (an int64 scalar or array) returning the rates.
+
+    Calling ``schedule(t)``:
+        ``t`` is an integer >= 0 (Python or numpy integer) -> returns a Python float;
+        ``t`` is a numpy integer array with all entries >= 0 -> returns a float64 array
+        of the same shape. Floats, bools and negative steps are rejected.
+
+    A schedule has no mutable state: ``schedule(t)`` depends on ``t`` only, so calling it
+    twice, or out of order, or for plotting, never changes what the optimizer sees.
+    Schedules compare equal when made by the same function with the same arguments, and
+    can be pickled (e.g. inside an optimizer's ``state_dict()``).
+    """
+
+    __slots__ = ("_name", "_params", "_rate")
+
+    def __init__(self, name, params, rate):
+        self._name = name
+        self._params = MappingProxyType(dict(params))
+        self._rate = rate
+
+    @property
+    def name(self):
+        """The name of the function that made this schedule."""
+        return self._name
+
+    @property
+    def params(self):
+        """The (read-only) arguments this schedule was made with."""
+        return self._params
+
+    def __call__(self, t):
+        steps = _check_steps(t, self._name)
+        rates = np.asarray(self._rate(steps), dtype=np.float64)
+        if isinstance(t, np.ndarray):
+            return rates
+        return float(rates)
+
+    def __repr__(self):
+        args = ", ".join(f"{key}={value!r}" for key, value in self._params.items())
+        return f"{self._name}({args})"
+
+    def __eq__(self, other):
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        return self._name == other._name and dict(self._params) == dict(other._params)
+
+    def __hash__(self):
+        return hash((self._name, tuple(self._params.items())))
+
+    def __reduce__(self):
+        # Pickle (and copy) a schedule as "call cosine_decay(**params) again", since the
+        # formula inside is a local function, which pickle cannot store.
+        if self._name not in _FACTORIES:
+            raise TypeError(
+                f"cannot pickle Schedule {self._name!r}: only schedules made by "
+                f"{', '.join(_FACTORIES)} can be pickled"
+            )
+        return _remake, (self._name, dict(self._params))
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def constant(lr):
+    """The same learning rate at every step.
+
+    Formula:
+        lr(t) = lr
+
+    Args:
+        lr: the learning rate, a finite number > 0.
+
+    Notes:
+        Passing ``lr=0.1`` to an optimizer and passing ``constant(0.1)`` are equivalent;
+        ``constant`` exists so that code comparing schedules can treat all of them alike.
+
+    Example:
+        >>> s = constant(0.1)
+        >>> s(0), s(1000)
+        (0.1, 0.1)
+        >>> s
+        constant(lr=0.1)
+    """
+    name = "constant"
+    lr = _check_rate(lr, "lr", name)
+
+    def rate(t):
+        return np.full(np.shape(t), lr)
+
+    return Schedule(name, {"lr": lr}, rate)
+
+
+def step_decay(lr, drop=0.5, every=10):
+    """Multiply the learning rate by ``drop`` once every ``every`` steps.
+
+    Formula:
+        lr(t) = lr * drop ** (t // every)        (// is integer division)
+
+    Args:
+        lr: the starting learning rate, a finite number > 0.
+        drop: the factor applied at each drop, in (0, 1]. Default 0.5 (halve it).
+        every: the number of updates between drops, an integer >= 1. Default 10.
+
+    Notes:
+        The rate is ``lr`` for t = 0 .. every-1 and first drops at t = every, i.e. the
+        update that comes after ``every`` completed updates. ``drop=1`` gives a constant
+        rate. This is ``torch.optim.lr_scheduler.StepLR`` with ``step_size=every`` and
+        ``gamma=drop``, counted in updates.
+
+    Example:
+        >>> s = step_decay(0.1, drop=0.5, every=10)
+        >>> s(0), s(9), s(10), s(25)
+        (0.1, 0.1, 0.05, 0.025)
+    """
+    name = "step_decay"
+    lr = _check_rate(lr, "lr", name)
+    drop = _check_factor(drop, "drop", name)
+    every = _check_int(every, "every", name, minimum=1)
+
+    def rate(t):
+        return lr * drop ** (t // every)
+
+    return Schedule(name, {"lr": lr, "drop": drop, "every": every}, rate)
+
+
+def exponential_decay(lr, gamma):
+    """Multiply the learning rate by ``gamma`` after every update.
+
+    Formula:
+        lr(t) = lr * gamma ** t
+
+    Args:
+        lr: the starting learning rate, a finite number > 0.
+        gamma: the factor per update, in (0, 1]. ``gamma=1`` gives a constant rate.
+
+    Notes:
+        Per-update decay is fast: gamma = 0.99 halves the rate in about 69 updates
+        (log(0.5) / log(0.99)). To halve it every H updates use gamma = 0.5 ** (1 / H).
+
+    Example:
+        >>> s = exponential_decay(0.1, gamma=0.5)
+        >>> s(0), s(1), s(3)
+        (0.1, 0.05, 0.0125)
+    """
+    name = "exponential_decay"
+    lr = _check_rate(lr, "lr", name)
+    gamma = _check_factor(gamma, "gamma", name)
+
+    def rate(t):
+        return lr * gamma**t
+
+    return Schedule(name, {"lr": lr, "gamma": gamma}, rate)
+
+
+def cosine_decay(lr, total_steps, lr_min=0.0):
+    """Decay from ``lr`` to ``lr_min`` along half a cosine over ``total_steps`` updates.
+
+    Formula:
+        lr(t) = lr_min + (lr - lr_min) * (1 + cos(pi * t / total_steps)) / 2
+                                                        for 0 <= t <= total_steps
+        lr(t) = lr_min                                  for t > total_steps
+
+    Args:
+        lr: the starting learning rate (at t = 0), a finite number > 0.
+        total_steps: the number of updates the decay lasts, an integer >= 1.
+        lr_min: the final learning rate, a finite number with 0 <= lr_min <= lr.
+            Default 0.0.
+
+    Notes:
+        The rate equals ``lr`` exactly at t = 0 and ``lr_min`` exactly at
+        t = total_steps (the update after ``total_steps`` completed updates), and stays
+        there. For exact end points it is computed as the equivalent weighted average
+        w * lr + (1 - w) * lr_min with w = (1 + cos(pi * t / total_steps)) / 2.
+
+        The article this course started from evaluated the formula per epoch at
+        t = 0 .. T-1 only, so its last rate was lr_min + (lr - lr_min) * (1 + cos(pi*(T-1)/T))/2,
+        slightly above eta_min: it never reached eta_min. Here t runs to total_steps.
+
+    Example:
+        >>> s = cosine_decay(0.1, total_steps=100, lr_min=0.001)
+        >>> s(0), s(100), s(150)
+        (0.1, 0.001, 0.001)
+        >>> round(s(50), 6)
+        0.0505
+    """
+    name = "cosine_decay"
+    lr = _check_rate(lr, "lr", name)
+    total_steps = _check_int(total_steps, "total_steps", name, minimum=1)
+    lr_min = _check_lr_min(lr_min, lr, name)
+
+    def rate(t):
+        return _cosine(lr, lr_min, progress=np.minimum(t, total_steps) / total_steps)
+
+    return Schedule(name, {"lr": lr, "total_steps": total_steps, "lr_min": lr_min}, rate)
+
+
+def warmup_cosine(lr, warmup_steps, total_steps, lr_min=0.0, lr_start=0.0):
+    """Linear warm-up from ``lr_start`` to ``lr``, then cosine decay to ``lr_min``.
+
+    Formula:
+        warm-up, 0 <= t <= warmup_steps:
+            lr(t) = lr_start + (lr - lr_start) * t / warmup_steps
+        decay, warmup_steps <= t <= total_steps:
+            lr(t) = lr_min + (lr - lr_min) * (1 + cos(pi * p)) / 2
+            where p = (t - warmup_steps) / (total_steps - warmup_steps) goes 0 -> 1
+        after, t > total_steps:
+            lr(t) = lr_min
+
+    Args:
+        lr: the peak learning rate, reached at t = warmup_steps; a finite number > 0.
+        warmup_steps: the length of the warm-up, an integer with
+            0 <= warmup_steps < total_steps. 0 means no warm-up (plain cosine decay).
+        total_steps: the step at which the rate reaches ``lr_min``, an integer >= 1.
+        lr_min: the final learning rate, 0 <= lr_min <= lr. Default 0.0.
+        lr_start: the rate of the very first update (t = 0), 0 <= lr_start <= lr.
+            Default 0.0.
+
+    Notes:
+        With the default ``lr_start=0.0`` the first update (t = 0) has rate 0, i.e. it
+        changes nothing; Adam-style optimizers still update their moment estimates.
+        Pass a small positive ``lr_start`` if you want the first update to move.
+
+        The rate rises (never falls) on 0 <= t <= warmup_steps, equals ``lr`` exactly at
+        t = warmup_steps, falls (never rises) after that and equals ``lr_min`` exactly
+        from t = total_steps on. The cosine part is ``cosine_decay`` shifted to start at
+        t = warmup_steps.
+
+    Example:
+        >>> s = warmup_cosine(0.1, warmup_steps=10, total_steps=110, lr_start=0.01)
+        >>> s(0), s(10), s(110)
+        (0.01, 0.1, 0.0)
+        >>> round(s(5), 6), round(s(60), 6)
+        (0.055, 0.05)
+    """
+    name = "warmup_cosine"
+    lr = _check_rate(lr, "lr", name)
+    total_steps = _check_int(total_steps, "total_steps", name, minimum=1)
+    warmup_steps = _check_int(warmup_steps, "warmup_steps", name, minimum=0)
+    if warmup_steps >= total_steps:
+        raise ValueError(
+            f"{name}: warmup_steps must be smaller than total_steps={total_steps} "
+            f"(the decay needs at least one step), got {warmup_steps}"
+        )
+    lr_min = _check_lr_min(lr_min, lr, name)
+    lr_start = _check_rate(lr_start, "lr_start", name, allow_zero=True)
+    if lr_start > lr:
+        raise ValueError(
+            f"{name}: lr_start must be <= lr={lr} (warm-up goes up to lr), got {lr_start}"
+        )
+    decay_steps = total_steps - warmup_steps
+
+    def rate(t):
+        # Fraction of the warm-up done, 0 -> 1 (max(.., 1) only avoids 0/0 when there is none).
+        warm = np.minimum(t, warmup_steps) / max(warmup_steps, 1)
+        warmup_rate = (1 - warm) * lr_start + warm * lr
+        # Fraction of the decay done, 0 -> 1.
+        progress = np.clip(t - warmup_steps, 0, decay_steps) / decay_steps
+        return np.where(t < warmup_steps, warmup_rate, _cosine(lr, lr_min, progress))
+
+    params = {
+        "lr": lr,
+        "warmup_steps": warmup_steps,
+        "total_steps": total_steps,
+        "lr_min": lr_min,
+        "lr_start": lr_start,
+    }
+    return Schedule(name, params, rate)
+
+
+_FACTORIES = {
+    "constant": constant,
+    "step_decay": step_decay,
+    "exponential_decay": exponential_decay,
+    "cosine_decay": cosine_decay,
+    "warmup_cosine": warmup_cosine,
+}
+
+
+def _remake(name, params):
+    """Rebuild a schedule from its name and arguments (used by pickle)."""
+    return _FACTORIES[name](**params)
+
+
+def _cosine(lr, lr_min, progress):
+    """Half-cosine from ``lr`` (progress 0) to ``lr_min`` (progress 1), exact at both ends."""
+    w = (1 + np.cos(np.pi * progress)) / 2  # goes 1 -> 0
+    return w * lr + (1 - w) * lr_min
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _is_real(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_int(x):
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def _check_rate(value, param, name, allow_zero=False):
+    """A finite real number > 0 (or >= 0), returned as a Python float."""
+    bound = ">= 0" if allow_zero else "> 0"
+    if not _is_real(value):
+        raise TypeError(
+            f"{name}: {param} must be a finite number {bound}, got {type(value).__name__} {value!r}"
+        )
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name}: {param} must be a finite number {bound}, got {value!r}")
+    return value
+
+
+def _check_lr_min(lr_min, lr, name):
+    lr_min = _check_rate(lr_min, "lr_min", name, allow_zero=True)
+    if lr_min > lr:
+        raise ValueError(
+            f"{name}: lr_min must be <= lr={lr} (the schedule decays from lr to lr_min), "
+            f"got {lr_min}"
+        )
+    return lr_min
+
+
+def _check_factor(value, param, name):
+    """A multiplicative decay factor in (0, 1], returned as a Python float."""
+    if not _is_real(value):
+        raise TypeError(
+            f"{name}: {param} must be a number in (0, 1], got {type(value).__name__} {value!r}"
+        )
+    value = float(value)
+    if not 0 < value <= 1:
+        raise ValueError(f"{name}: {param} must be a number in (0, 1], got {value!r}")
+    return value
+
+
+def _check_int(value, param, name, minimum):
+    """An integer >= minimum (Python or numpy integer, not bool), returned as a Python int."""
+    if not _is_int(value):
+        raise TypeError(
+            f"{name}: {param} must be an integer >= {minimum}, got {type(value).__name__} {value!r}"
+        )
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name}: {param} must be an integer >= {minimum}, got {value}")
+    return value
+
+
+def _check_steps(t, name):
+    """Check a step (int >= 0) or an integer array of steps; return them as int64."""
+    what = "the number of updates already completed"
+    if isinstance(t, np.ndarray):
+        if not np.issubdtype(t.dtype, np.integer):
+            raise TypeError(
+                f"{name}: steps t must be an integer array ({what}), got dtype {t.dtype}; "
+                f"use e.g. np.arange(n)"
+            )
+        if t.size and t.min() < 0:
+            raise ValueError(f"{name}: steps t must all be >= 0 ({what}), got {t.min()}")
+        return t.astype(np.int64)
+    if not _is_int(t):
+        raise TypeError(
+            f"{name}: step t must be an integer >= 0 ({what}), got {type(t).__name__} {t!r}"
+        )
+    if t < 0:
+        raise ValueError(f"{name}: step t must be an integer >= 0 ({what}), got {t}")
+    return np.int64(t)
