@@ -23,6 +23,7 @@ from .landscapes import (
     Rosenbrock,
     Saddle,
 )
+from .models import MLP, LogisticRegression, gradient_check, make_classification
 from .optimizers import (
     OPTIMIZERS,
     SGD,
@@ -47,5 +48,6 @@ from .schedules import (
     step_decay,
     warmup_cosine,
 )
+from .training import DivergenceError, History, train
 
 __version__ = "0.1.0"
