@@ -164,9 +164,14 @@ class Optimizer:
 
     @property
     def state(self):
+        """A copy of the state, shaped like the parameters (None before the first step)."""
         if self._states is None:
             return None
-        return _tree.unflatten(self._layout["structure"], copy.deepcopy(self._states))
+        shaped = [
+            {k: v.reshape(shape) if isinstance(v, np.ndarray) else v for k, v in s.items()}
+            for s, shape in zip(copy.deepcopy(self._states), self._layout["shapes"])
+        ]
+        return _tree.unflatten(self._layout["structure"], shaped)
 
     # -- the step ----------------------------------------------------------------------
 
@@ -206,7 +211,9 @@ class Optimizer:
                 )
             # A sum is finite only if every entry is (nan and inf propagate); it
             # needs no temporary array. If it is not, look closer: it may only overflow.
-            if not np.isfinite(g.sum()) and not np.all(np.isfinite(g)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                suspect = not np.isfinite(g.sum())
+            if suspect and not np.all(np.isfinite(g)):
                 bad = np.flatnonzero(~np.isfinite(g.ravel()))
                 raise ValueError(
                     f"grads{label[len('params'):]} contains {bad.size} non-finite value(s) "
@@ -246,7 +253,7 @@ class Optimizer:
         new_state = dict(state)
         for start in range(0, max(theta.size, 1), CHUNK_SIZE):
             chunk = slice(start, start + CHUNK_SIZE)
-            args = [s[chunk] if isinstance(s, np.ndarray) else s for s in new_state.values()]
+            args = [s[chunk] if isinstance(s, np.ndarray) else s for s in state.values()]
             theta_chunk, *state_chunk = self.update(theta[chunk], g[chunk], *args, lr, t)
             new_theta[chunk] = theta_chunk
             for name, value in zip(self.state_names, state_chunk):
