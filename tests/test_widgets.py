@@ -1,0 +1,248 @@
+"""Tests for optlib.widgets, run headlessly.
+
+With no front end, setting ``slider.value`` still fires the observers synchronously,
+so a test moves a slider and checks what changed: the lines' data, the PNG bytes in
+the Image widget and the caption. (Output widgets need a front end to capture
+anything; the explorers do not use them.)
+"""
+
+import io
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+widgets = pytest.importorskip("ipywidgets")
+
+from ipywidgets.widgets.widget_link import Link  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from optlib import SGD, Momentum, Ravine, Rosenbrock, plotting  # noqa: E402
+from optlib import widgets as ow  # noqa: E402
+
+
+def small_explorer(**kwargs):
+    arguments = dict(
+        landscape=lambda kappa: Ravine(kappa=kappa),
+        optimizers=lambda lr: {"GD": SGD(lr=lr), "Momentum": Momentum(lr=lr / 4)},
+        controls={"lr": [0.1, 1.0, 2.2], "kappa": [1, 10]},
+        labels={"lr": "α", "kappa": "κ"},
+        steps=40,
+    )
+    arguments.update(kwargs)
+    return ow.Explorer(**arguments)
+
+
+def pixels(png):
+    return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB"))
+
+
+# ------------------------------------------------------------------- sliders drive everything
+
+
+def test_moving_a_slider_changes_the_lines_the_image_and_the_caption():
+    e = small_explorer()
+    box = e.widget
+    assert isinstance(box, widgets.VBox)
+    assert set(e.controls) == {"lr", "kappa"}
+    assert all(isinstance(s, widgets.SelectionSlider) for s in e.controls.values())
+    path_before = e.lines["GD"].path.get_xydata().copy()
+    loss_before = e.lines["GD"].loss.get_ydata().copy()
+    png_before, caption_before = e.image.value, e.caption.value
+
+    e.controls["lr"].value = 0.1
+
+    assert not np.array_equal(e.lines["GD"].path.get_xydata(), path_before)
+    assert not np.array_equal(e.lines["GD"].loss.get_ydata(), loss_before)
+    assert e.image.value != png_before
+    assert e.caption.value != caption_before
+    expected = e.run({"lr": 0.1, "kappa": e.values["kappa"]})
+    np.testing.assert_array_equal(e.lines["GD"].path.get_xydata(), expected.paths["GD"])
+
+
+def test_the_image_is_exactly_render_of_the_slider_values():
+    e = small_explorer()
+    _ = e.widget
+    e.set(lr=2.2, kappa=1)
+    assert e.values == {"lr": 2.2, "kappa": 1}
+    assert e.image.value == e.render({"lr": 2.2, "kappa": 1})
+
+
+def test_render_is_a_pure_function_of_the_values():
+    e = small_explorer()
+    a = e.render({"lr": 0.1, "kappa": 10})
+    e.render({"lr": 2.2, "kappa": 1})  # another landscape in between
+    assert e.render({"lr": 0.1, "kappa": 10}) == a
+    assert e.render({"lr": 1.0, "kappa": 10}) != a
+    assert e.values == {"lr": 1.0, "kappa": 10}  # rendering moves no slider
+
+
+def test_render_matches_a_full_matplotlib_draw():
+    """Blitting over the cached background must give the picture a full draw gives."""
+    e = small_explorer()
+    blitted = pixels(e.render({"lr": 0.1, "kappa": 1}))
+    # Draw the same picture the slow way: contours, start ring and lines, all at once.
+    plotting.contour(e.ax_path, Ravine(kappa=1))
+    plotting.mark_start(e.ax_path, Ravine(kappa=1).start)
+    for line in e._all_lines():
+        line.set_animated(False)
+    e.canvas.draw()
+    full = np.asarray(e.canvas.buffer_rgba())[:, :, :3]
+    assert blitted.shape == full.shape
+    assert np.mean(np.any(blitted != full, axis=-1)) < 0.01  # anti-aliasing at most
+
+
+def test_a_landscape_control_switches_the_contour_background():
+    e = small_explorer()
+    _ = e.widget
+    e.set(kappa=1)
+    round_bowl = pixels(e.image.value)
+    e.set(kappa=10)
+    ravine = pixels(e.image.value)
+    # The contour panel (left) differs, not just the lines.
+    assert np.mean(np.any(round_bowl != ravine, axis=-1)) > 0.05
+    assert len(e._backgrounds) == 2
+
+
+def test_caption_states_the_slider_values_and_the_outcome():
+    e = small_explorer(optimizers=lambda lr: {"GD": SGD(lr=lr)})
+    _ = e.widget
+    for lr in e.choices["lr"]:
+        e.set(lr=lr)
+        label = e.controls["lr"].label
+        assert f"α = {label}" in e.caption.value
+        assert f"κ = {e.controls['kappa'].label}" in e.caption.value
+        run = e.run()
+        final = run.losses["GD"][-1]
+        assert f"→ {final:.2g} after 40 steps" in e.caption.value
+        assert ("diverging" in e.caption.value) == (final > run.losses["GD"][0])
+    e.set(lr=2.2)
+    assert "diverging" in e.caption.value  # |1 - 2.2| > 1 across the valley
+
+
+def test_overflow_is_reported_and_drawn_without_error():
+    e = ow.Explorer(Rosenbrock(), optimizers=lambda lr: {"GD": SGD(lr=lr)},
+                    controls={"lr": [1e-3, 0.05]}, steps=60)
+    _ = e.widget
+    e.set(lr=0.05)
+    assert "diverged (overflow at step" in e.caption.value
+    assert bytes(e.image.value).startswith(b"\x89PNG")
+    y = e.lines["GD"].loss.get_ydata()
+    assert np.isnan(y[-1]) and np.all(y[np.isfinite(y)] >= plotting.FLOOR)
+
+
+def test_zero_loss_is_drawn_at_the_floor():
+    e = small_explorer(optimizers=lambda lr: {"GD": SGD(lr=lr)})
+    e.render({"lr": 1.0, "kappa": 1})  # round bowl, lr = 1/L: exact minimum in one step
+    y = e.lines["GD"].loss.get_ydata()
+    assert y[1] == plotting.FLOOR
+
+
+def test_controls_must_be_discrete_lists_and_factories_must_name_controls():
+    with pytest.raises(ValueError, match="not one of the slider's values"):
+        small_explorer().render({"lr": 0.5})
+    with pytest.raises(ValueError, match="unknown control"):
+        small_explorer().set(beta=0.9)
+    with pytest.raises(ValueError, match="not controls"):
+        small_explorer(optimizers=lambda lr, beta: {"GD": SGD(lr=lr)})
+    with pytest.raises(ValueError, match="non-empty"):
+        small_explorer(controls={"lr": [], "kappa": [1]})
+
+
+def test_initial_values_default_to_the_middle_of_each_list():
+    e = small_explorer()
+    assert e.values == {"lr": 1.0, "kappa": 10}
+    e = small_explorer(initial={"lr": 0.1})
+    assert e.values == {"lr": 0.1, "kappa": 10}
+
+
+def test_one_optimizer_has_no_legend_several_get_one():
+    assert not small_explorer(optimizers=lambda lr: {"GD": SGD(lr=lr)}).figure.legends
+    assert len(small_explorer().figure.legends) == 1
+
+
+# ---------------------------------------------------------------------------------- PNG
+
+
+def test_png_bytes_round_trips_the_pixels():
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    decoded = pixels(ow.png_bytes(rgba))
+    np.testing.assert_array_equal(decoded, rgba[:, :, :3])
+
+
+def test_small_png_is_smaller_and_close():
+    e = small_explorer()
+    png = e.render()
+    rgba = np.asarray(e.canvas.buffer_rgba())
+    small = ow.small_png(rgba)
+    assert len(small) < len(png)
+    difference = np.abs(pixels(small).astype(int) - rgba[:, :, :3].astype(int))
+    assert np.median(difference) <= 2
+
+
+# ------------------------------------------------------------------ static export (no kernel)
+
+
+def _links_to(target):
+    from ipywidgets.widgets.widget import _instances  # every live widget, by id
+
+    return [w for w in _instances.values()
+            if isinstance(w, Link) and w.target == (target, "selected_index")]
+
+
+def test_static_view_links_each_slider_to_stacks_of_precomputed_frames():
+    e = small_explorer()
+    view = e.static_view()
+    lr_slider, kappa_slider, outer = view.children
+    assert isinstance(outer, widgets.Stack) and len(outer.children) == 3  # one per lr
+    assert outer.selected_index == lr_slider.index
+    [link] = _links_to(outer)
+    assert link.source == (lr_slider, "index")
+    for lr, inner in zip(e.choices["lr"], outer.children):
+        assert isinstance(inner, widgets.Stack) and len(inner.children) == 2  # one per kappa
+        assert inner.selected_index == kappa_slider.index
+        [link] = _links_to(inner)
+        assert link.source == (kappa_slider, "index")
+        for kappa, frame in zip(e.choices["kappa"], inner.children):
+            image, caption = frame.children
+            values = {"lr": lr, "kappa": kappa}
+            assert caption.value == e.describe(e.run(values))  # caption agrees with frame
+            live = pixels(e.render(values))
+            assert np.median(np.abs(pixels(image.value).astype(int) - live)) <= 2
+
+
+def test_frames_cover_every_combination_and_leave_the_lines_as_they_were():
+    e = small_explorer()
+    before = e.lines["GD"].path.get_xydata().copy()
+    frames = e.frames()
+    assert set(frames) == {(lr, k) for lr in (0.1, 1.0, 2.2) for k in (1, 10)}
+    np.testing.assert_array_equal(e.lines["GD"].path.get_xydata(), before)
+
+
+# ------------------------------------------------------------------ the book's explorers
+
+
+@pytest.mark.parametrize("name", sorted(ow.EXPLORERS))
+def test_registered_explorers_are_discrete_and_fast(name):
+    e = ow.EXPLORERS[name]()
+    assert all(2 <= len(values) <= 15 for values in e.choices.values())
+    _ = e.widget
+    times = []
+    for control, values in e.choices.items():
+        for value in [*values[1:], values[0]]:
+            start = time.perf_counter()
+            e.controls[control].value = value
+            times.append(time.perf_counter() - start)
+    # The target is 16 ms (benchmarks/explorers.py); a shared CI machine gets slack.
+    assert statistics.median(times) < 0.040
+
+
+def test_gradient_descent_explorer_spans_the_stability_limit():
+    e = ow.gradient_descent_in_a_ravine()
+    lrs = e.choices["lr"]
+    assert lrs == sorted(lrs)
+    L = 1.0  # Ravine's default largest curvature
+    assert any(lr < 2 / L for lr in lrs) and any(lr > 2 / L for lr in lrs)
+    assert 8 <= len(lrs) <= 15
