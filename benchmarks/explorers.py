@@ -1,6 +1,6 @@
 """Time every explorer the book shows: slider change -> new PNG in the Image widget.
 
-    python benchmarks/explorers.py            # all explorers in optlib.widgets.EXPLORERS
+    python benchmarks/explorers.py            # every explorer in optlib.explorers
     python benchmarks/explorers.py NAME ...   # some of them
 
 For each explorer the script builds the widget exactly as its chapter does, then moves
@@ -19,7 +19,7 @@ import argparse
 import statistics
 import time
 
-from optlib.widgets import EXPLORERS
+from optlib.explorers import EXPLORERS
 
 
 def sweep(explorer):

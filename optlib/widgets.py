@@ -34,8 +34,9 @@ Rendering is a pure function of the control values: ``explorer.render(values)``
 returns PNG bytes, and the caption under the figure is computed from the same run,
 so the numbers it states always belong to the picture above it.
 
-The explorers the chapters show are registered in :data:`EXPLORERS` (see the end of
-this module), so ``benchmarks/explorers.py`` times exactly what the book shows.
+The explorers the chapters show live in :mod:`optlib.explorers`, one module per
+chapter, each registered in :data:`EXPLORERS`; ``benchmarks/explorers.py`` times exactly
+what the book shows.
 """
 
 import html
@@ -54,8 +55,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from . import plotting
-from .landscapes import Landscape, Ravine
-from .optimizers import SGD, trajectory
+from .landscapes import Landscape
+from .optimizers import trajectory
 
 # ------------------------------------------------------------------------- PNG encoding
 
@@ -396,22 +397,3 @@ def register(factory):
     """Add ``factory`` (a function returning an :class:`Explorer`) to :data:`EXPLORERS`."""
     EXPLORERS[factory.__name__] = factory
     return factory
-
-
-#: Learning rates of the gradient-descent explorer: roughly log-spaced up to 1/L,
-#: then dense around the stability limit 2/L = 2, where the behaviour changes.
-GD_LEARNING_RATES = [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 1.8, 1.95, 2.0, 2.05, 2.2]
-
-
-@register
-def gradient_descent_in_a_ravine():
-    """Gradient descent on Ravine(kappa) (largest curvature L = 1): learning rate and
-    condition number as sliders. Chapter "The problem with vanilla gradient descent"."""
-    return Explorer(
-        landscape=lambda kappa: Ravine(kappa=kappa),
-        optimizers=lambda lr: {"GD": SGD(lr=lr)},
-        controls={"lr": GD_LEARNING_RATES, "kappa": [1, 3, 10, 30, 100]},
-        labels={"lr": "α", "kappa": "κ"},
-        initial={"lr": 1.0, "kappa": 10},
-        steps=100,
-    )

@@ -20,6 +20,7 @@ from PIL import Image  # noqa: E402
 
 from optlib import SGD, Momentum, Ravine, Rosenbrock, plotting  # noqa: E402
 from optlib import widgets as ow  # noqa: E402
+from optlib.explorers import EXPLORERS, gradient_descent_in_a_ravine  # noqa: E402
 
 
 def small_explorer(**kwargs):
@@ -224,9 +225,9 @@ def test_frames_cover_every_combination_and_leave_the_lines_as_they_were():
 # ------------------------------------------------------------------ the book's explorers
 
 
-@pytest.mark.parametrize("name", sorted(ow.EXPLORERS))
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
 def test_registered_explorers_are_discrete_and_fast(name):
-    e = ow.EXPLORERS[name]()
+    e = EXPLORERS[name]()
     assert all(2 <= len(values) <= 15 for values in e.choices.values())
     _ = e.widget
     times = []
@@ -240,7 +241,7 @@ def test_registered_explorers_are_discrete_and_fast(name):
 
 
 def test_gradient_descent_explorer_spans_the_stability_limit():
-    e = ow.gradient_descent_in_a_ravine()
+    e = gradient_descent_in_a_ravine()
     lrs = e.choices["lr"]
     assert lrs == sorted(lrs)
     L = 1.0  # Ravine's default largest curvature
