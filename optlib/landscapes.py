@@ -103,7 +103,7 @@ class Ravine(Landscape):
         self.hxx = self.mu * c * c + self.L * s * s
         self.hxy = (self.mu - self.L) * c * s
         self.hyy = self.mu * s * s + self.L * c * c
-        self.name = f"ravine (kappa = {self.kappa:g})"
+        self.name = f"ravine (κ = {self.kappa:g})"
         self.start = (-4.0 * c - 1.0 * s, -4.0 * s + 1.0 * c)  # R @ (-4, 1)
         self.bounds = ((-5.0, 5.0), (-5.0, 5.0)) if self.angle else ((-5.0, 5.0), (-2.5, 2.5))
         self.minima = ((0.0, 0.0),)
