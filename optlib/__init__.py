@@ -18,6 +18,7 @@ from .landscapes import (
     Beale,
     Himmelblau,
     Landscape,
+    Noisy,
     Rastrigin,
     Ravine,
     Rosenbrock,

@@ -245,6 +245,55 @@ class Rastrigin(Landscape):
         return 2 * x + 10 * tau * _sin(tau * x), 2 * y + 10 * tau * _sin(tau * y)
 
 
+class Noisy(Landscape):
+    """A landscape whose gradients carry Gaussian noise: a stand-in for minibatch SGD.
+
+    ``grad(x, y)`` returns the true gradient plus independent N(0, sigma^2) noise in
+    each coordinate; ``value`` stays exact, so f - f* still measures true progress.
+    The noise comes from ``numpy.random.default_rng(seed)``: a new ``Noisy`` with the
+    same seed replays the same noise, so make one per run to compare optimizers on
+    identical noise (one object shared by two runs gives them different noise).
+
+    Args:
+        landscape: the noiseless landscape.
+        sigma: noise standard deviation per coordinate, >= 0.
+        seed: seed of the noise.
+    """
+
+    def __init__(self, landscape, sigma, seed=0):
+        if not isinstance(landscape, Landscape):
+            raise TypeError(f"Noisy: landscape must be an optlib Landscape, got {landscape!r}")
+        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.number)) or not (
+            math.isfinite(sigma) and sigma >= 0
+        ):
+            raise ValueError(f"Noisy: sigma must be a finite number >= 0, got {sigma!r}")
+        self.landscape, self.sigma, self.seed = landscape, float(sigma), seed
+        self._rng = np.random.default_rng(seed)
+        self._noise, self._used = [], 0
+        for name in ("start", "bounds", "minima", "min_value", "log_scale"):
+            setattr(self, name, getattr(landscape, name))
+        self.name = f"{landscape.name}, noisy (σ = {self.sigma:g})"
+
+    def _next_noise(self):
+        if self._used == len(self._noise):  # draw in blocks: one call per 4096 numbers
+            self._noise, self._used = self._rng.standard_normal(4096).tolist(), 0
+        self._used += 1
+        return self.sigma * self._noise[self._used - 1]
+
+    def value(self, x, y):
+        return self.landscape.value(x, y)
+
+    def grad(self, x, y):
+        gx, gy = self.landscape.grad(x, y)
+        if isinstance(gx, float):
+            return gx + self._next_noise(), gy + self._next_noise()
+        noise = self.sigma * self._rng.standard_normal((2, *np.shape(gx)))
+        return gx + noise[0], gy + noise[1]
+
+    def __repr__(self):
+        return f"Noisy({self.landscape!r}, sigma={self.sigma:g}, seed={self.seed!r})"
+
+
 #: One instance of each landscape, by short name.
 LANDSCAPES = {
     "ravine": Ravine(),

@@ -105,3 +105,26 @@ def test_ravine_rejects_bad_arguments(kwargs, match):
 def test_ravine_rejects_non_numbers():
     with pytest.raises(TypeError, match="kappa"):
         Ravine(kappa="10")
+
+
+def test_noisy_gradient_is_unbiased_and_replayable():
+    from optlib.landscapes import Noisy
+
+    base = Ravine(kappa=10.0)
+    noisy = Noisy(base, sigma=0.5, seed=3)
+    assert noisy.value(1.0, 2.0) == base.value(1.0, 2.0)  # values stay exact
+    samples = np.array([noisy.grad(1.0, 2.0) for _ in range(20000)])
+    true = np.array(base.grad(1.0, 2.0))
+    assert np.all(np.abs(samples.mean(axis=0) - true) < 4 * 0.5 / np.sqrt(20000))
+    assert np.allclose(samples.std(axis=0), 0.5, rtol=0.03)
+    again = Noisy(base, sigma=0.5, seed=3)
+    assert [again.grad(1.0, 2.0) for _ in range(5)] == [tuple(s) for s in samples[:5]]
+    assert Noisy(base, sigma=0.0).grad(1.0, 2.0) == base.grad(1.0, 2.0)
+    assert noisy.start == base.start and noisy.bounds == base.bounds
+
+
+def test_noisy_rejects_bad_sigma():
+    from optlib.landscapes import Noisy
+
+    with pytest.raises(ValueError, match=r"sigma must be a finite number >= 0, got -1"):
+        Noisy(Ravine(), sigma=-1)
