@@ -5,7 +5,7 @@ import json
 import re
 from pathlib import Path
 
-import yaml
+from browser_support import toc_docnames
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -35,18 +35,8 @@ def test_every_chapter_imports_optlib_and_builds_a_widget():
         assert "widget" in source, f"{nb_path.name} should embed an ipywidgets explorer"
 
 
-def _toc_files(entries):
-    for entry in entries:
-        if "file" in entry:
-            yield entry["file"]
-        yield from _toc_files(entry.get("chapters", []) + entry.get("sections", []))
-        for part in entry.get("parts", []):
-            yield from _toc_files(part.get("chapters", []))
-
-
 def test_toc_lists_only_existing_documents_and_every_chapter():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"], *_toc_files(toc.get("chapters", []) + toc.get("parts", []))]
+    files = toc_docnames()
     for f in files:
         matches = list(ROOT.glob(f + ".*"))
         assert matches, f"_toc.yml lists {f}, which does not exist"
