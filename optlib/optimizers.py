@@ -40,6 +40,7 @@ import numbers
 import numpy as np
 
 from . import _tree
+from .schedules import Schedule
 
 #: Elements per chunk when the base class walks a large array. Each chunk's
 #: temporaries stay in the CPU cache, which makes the readable, allocating update
@@ -887,13 +888,10 @@ def trajectory(optimizer, landscape, start=None, steps=100):
     update, grad = opt.update, landscape.grad
     sx = [sx[k] for k in names]
     sy = [sy[k] for k in names]
-    scheduled = callable(opt.lr)
-    lr = opt.lr
+    rates = _rates(opt, steps)
     try:
         for t in range(1, steps + 1):
-            if scheduled:
-                opt.t = t - 1
-                lr = opt.current_lr()
+            lr = rates[t - 1]
             gx, gy = grad(x, y)
             gx, gy = float(gx), float(gy)
             if not (math.isfinite(gx) and math.isfinite(gy)):
@@ -906,3 +904,22 @@ def trajectory(optimizer, landscape, start=None, steps=100):
     except (OverflowError, ZeroDivisionError):
         pass  # the path left the floating-point range: it diverged
     return path
+
+
+def _rates(opt, steps):
+    """The learning rate of each of ``steps`` updates of a fresh ``opt``, as floats.
+
+    An optlib schedule is evaluated on all steps at once (one numpy call instead of
+    ``steps`` Python calls); any other callable, step by step.
+    """
+    if not callable(opt.lr):
+        return [opt.lr] * steps
+    if isinstance(opt.lr, Schedule) and steps > 0:
+        rates = np.asarray(opt.lr(np.arange(steps)), dtype=float)
+        if np.all(np.isfinite(rates)) and np.all(rates >= 0):
+            return rates.tolist()
+    rates = []
+    for t in range(steps):
+        opt.t = t
+        rates.append(opt.current_lr())  # raises a clear error for a bad value
+    return rates
