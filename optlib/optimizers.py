@@ -876,6 +876,11 @@ def trajectory(optimizer, landscape, start=None, steps=100):
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
     if start is None:
         start = landscape.start
+    if np.ndim(start) != 1 or len(start) != 2:
+        raise TypeError(
+            f"start must be a point (x, y), got {start!r}; the number of updates is "
+            f"the keyword argument steps (trajectory(opt, landscape, steps=...))"
+        )
     x, y = (float(c) for c in start)
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError(f"start must be a finite point (x, y), got {start!r}")
