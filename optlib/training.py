@@ -214,12 +214,14 @@ def train(
                 params = new_params
 
             history.epoch_loss.append(weighted_loss / n_samples)
-            history.train_accuracy.append(model.accuracy(params, X, y))
             postfix = {"loss": f"{history.epoch_loss[-1]:.4g}"}
-            if X_val is not None:
-                history.val_loss.append(model.loss(params, X_val, y_val))
-                history.val_accuracy.append(model.accuracy(params, X_val, y_val))
-                postfix["val_loss"] = f"{history.val_loss[-1]:.4g}"
+            # Huge but finite weights may overflow here; the numbers say so themselves.
+            with np.errstate(over="ignore", invalid="ignore"):
+                history.train_accuracy.append(model.accuracy(params, X, y))
+                if X_val is not None:
+                    history.val_loss.append(model.loss(params, X_val, y_val))
+                    history.val_accuracy.append(model.accuracy(params, X_val, y_val))
+                    postfix["val_loss"] = f"{history.val_loss[-1]:.4g}"
             bar.set_postfix(postfix)
     return params, history
 

@@ -217,7 +217,7 @@ class Explorer:
                 parts.append(f"{name}: diverged (overflow at step {int(np.argmin(finite))})")
                 continue
             text = f"{name}: f − f* = {loss[0]:.2g} → {loss[-1]:.2g} after {self.steps} steps"
-            parts.append(text + (" (diverging)" if loss[-1] > loss[0] else ""))
+            parts.append(text + (" (above its start)" if loss[-1] > loss[0] else ""))
         return " · ".join(parts)
 
     # -- drawing -----------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_caption_states_the_values_the_outcome_and_the_theory():
     e = momentum_in_a_ravine()
     caption = e.describe(e.run({"lr": 3.3, "beta": 0.67}))
     assert caption.startswith("α = 3.3 · β = 0.67")
-    assert "GD: diverged" in caption or "(diverging)" in caption
+    assert "GD: diverged" in caption or "(above its start)" in caption
     rho = quadratic.rate(3.3, 0.67, (0.01, 1.0))
     assert f"Momentum ρ = {rho:.3f}" in caption
     assert "GD ρ = 2.300 (unstable)" in caption

@@ -7,8 +7,6 @@ anything; the explorers do not use them.)
 """
 
 import io
-import statistics
-import time
 
 import numpy as np
 import pytest
@@ -117,9 +115,9 @@ def test_caption_states_the_slider_values_and_the_outcome():
         run = e.run()
         final = run.losses["GD"][-1]
         assert f"→ {final:.2g} after 40 steps" in e.caption.value
-        assert ("diverging" in e.caption.value) == (final > run.losses["GD"][0])
+        assert ("above its start" in e.caption.value) == (final > run.losses["GD"][0])
     e.set(lr=2.2)
-    assert "diverging" in e.caption.value  # |1 - 2.2| > 1 across the valley
+    assert "above its start" in e.caption.value  # |1 - 2.2| > 1 across the valley
 
 
 def test_overflow_is_reported_and_drawn_without_error():
@@ -226,18 +224,19 @@ def test_frames_cover_every_combination_and_leave_the_lines_as_they_were():
 
 
 @pytest.mark.parametrize("name", sorted(EXPLORERS))
-def test_registered_explorers_are_discrete_and_fast(name):
+def test_registered_explorers_are_discrete_and_every_control_acts(name):
+    # Speed is measured by benchmarks/explorers.py, not here: a timed test on a shared
+    # machine fails for reasons that have nothing to do with the code.
     e = EXPLORERS[name]()
     assert all(2 <= len(values) <= 15 for values in e.choices.values())
     _ = e.widget
-    times = []
     for control, values in e.choices.items():
+        seen = {bytes(e.image.value)}
         for value in [*values[1:], values[0]]:
-            start = time.perf_counter()
             e.controls[control].value = value
-            times.append(time.perf_counter() - start)
-    # The target is 16 ms (benchmarks/explorers.py); a shared CI machine gets slack.
-    assert statistics.median(times) < 0.040
+            assert e.values[control] == value
+            seen.add(bytes(e.image.value))
+        assert len(seen) > 1, f"{name}: moving {control} never changes the picture"
 
 
 def test_gradient_descent_explorer_spans_the_stability_limit():

@@ -37,10 +37,9 @@ class StepLengthExplorer(Explorer):
     recent step length in units of the learning rate α (the control named ``lr``)."""
 
     def describe(self, run):
-        # The base caption calls a run whose f − f* ends above its start "diverging".
         # Neither AdaGrad nor RMSprop can diverge: every step is at most α/√(1 − β)
-        # (α for AdaGrad) per coordinate. A run that ends higher is bouncing.
-        text = super().describe(run).replace(" (diverging)", " (above its start)")
+        # (α for AdaGrad) per coordinate. A run that ends above its start is bouncing.
+        text = super().describe(run)
         lr = run.values["lr"]
         lengths = []
         for name, path in run.paths.items():

@@ -1,0 +1,844 @@
+"""The chapter "A practical training loop": its data, its experiment and its explorer.
+
+You can skip this module on first reading. The chapter trains optlib's MLP on
+scikit-learn's handwritten digits with :func:`optlib.train`; this module holds what the
+chapter needs around that:
+
+* :func:`digits_split`: the data, split into training, validation and test sets and
+  standardised with statistics of the training set only;
+* :func:`train_together`: many training runs of one optimizer at once, in lockstep,
+  each identical to a :func:`~optlib.training.train` call (the chapter checks this), so
+  that a grid of learning rates × optimizers fits in a few seconds;
+* :func:`digits_sweep`: the chapter's experiment, every optimizer on its own grid of
+  learning rates with three seeds each, tuned on the validation set and measured on the
+  test set (:func:`results_table`, :func:`plot_logs` and :func:`plot_ratios` draw it);
+* :class:`CurvesExplorer` and :func:`training_curves_on_digits`: precomputed training
+  curves switched by sliders, live in Jupyter and in the web book alike.
+
+optlib itself does not depend on scikit-learn: only :func:`digits_split` (and so the
+registered explorer) imports it, when called.
+"""
+
+import contextlib
+import functools
+import html
+import itertools
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+import numpy as np
+from ipywidgets.widgets.widget_string import HTMLStyle
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .. import plotting
+from ..models import MLP
+from ..optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
+from ..schedules import warmup_cosine
+from ..training import History
+from ..widgets import register, small_png
+
+# ------------------------------------------------------------------------------- the data
+
+
+def digits_split(seed=0, n_val=360, n_test=360):
+    """The digits data set (1797 images of 8 × 8 pixels, 10 classes), split and scaled.
+
+    The rows are shuffled with ``np.random.default_rng(seed)``; the first ``n_test``
+    form the test set, the next ``n_val`` the validation set, the rest the training set.
+    Every feature (pixel) is then standardised, x -> (x - mean) / std, with the mean and
+    standard deviation of the *training* set only (a pixel that is constant there, std 0,
+    is only centred), so that nothing about the validation or test images leaks into
+    training.
+
+    Returns:
+        ``dict(X_train=..., y_train=..., X_val=..., y_val=..., X_test=..., y_test=...)``:
+        float64 features of shape (n, 64) and int64 labels 0..9 of shape (n,).
+
+    Needs scikit-learn, which ships the data set (no download).
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "digits_split needs scikit-learn, which ships the digits data set: "
+            "pip install scikit-learn"
+        ) from error
+    X, y = load_digits(return_X_y=True)
+    order = np.random.default_rng(seed).permutation(len(X))
+    test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
+    mean, std = X[train].mean(axis=0), X[train].std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    scaled = (X - mean) / std
+    y = y.astype(np.int64)
+    return {
+        "X_train": scaled[train], "y_train": y[train],
+        "X_val": scaled[val], "y_val": y[val],
+        "X_test": scaled[test], "y_test": y[test],
+    }
+
+
+# ---------------------------------------------------------------- many runs in lockstep
+
+
+def _log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _per_run(values, like):
+    """``values`` (one per run) shaped to broadcast against ``like`` (runs first)."""
+    return values.reshape(-1, *[1] * (like.ndim - 1))
+
+
+def _norms(tree):
+    """The global L2 norm of each run's arrays: shape (runs,)."""
+    total = 0.0
+    for v in tree.values():
+        flat = v.reshape(len(v), -1)
+        total = total + np.einsum("ij,ij->i", flat, flat)  # Σ v², without a temporary
+    return np.sqrt(total)
+
+
+class _StackedMLP:
+    """The forward and backward passes of :class:`~optlib.models.MLP` for R parameter
+    sets at once: every array gets a leading axis of length R (one slice per run)."""
+
+    def __init__(self, model):
+        self.model = model
+        tanh = model.activation == "tanh"
+        self.activate = np.tanh if tanh else (lambda z: np.maximum(z, 0.0))
+        # f'(z) written with the activation's output a = f(z), as in MLP
+        self.slope = (lambda a: 1.0 - a**2) if tanh else (lambda a: (a > 0).astype(a.dtype))
+
+    def forward(self, params, X):
+        """Logits (R, n, classes) and each layer's input; ``X`` is (R, n, features), or
+        (n, features) for data shared by all runs (matmul broadcasts it, fast)."""
+        inputs, a = [], X
+        layers = self.model.n_layers
+        for l in range(1, layers + 1):
+            inputs.append(a)
+            z = a @ params[f"W{l}"] + params[f"b{l}"][:, None, :]
+            a = self.activate(z) if l < layers else z
+        return a, inputs
+
+    def loss_and_grad(self, params, X, y):
+        """Per-run mean cross-entropy (R,) and gradients; ``y`` is (R, n)."""
+        runs, n = y.shape
+        logits, inputs = self.forward(params, X)
+        log_probs = _log_softmax(logits)
+        r, i = np.arange(runs)[:, None], np.arange(n)[None, :]
+        loss = -log_probs[r, i, y].mean(axis=1)
+        dz = np.exp(log_probs)  # (softmax - onehot) / n, as in MLP.loss_and_grad
+        dz[r, i, y] -= 1.0
+        dz /= n
+        grads = {}
+        for l in range(self.model.n_layers, 0, -1):
+            a_prev = inputs[l - 1]
+            grads[f"W{l}"] = a_prev.transpose(0, 2, 1) @ dz
+            grads[f"b{l}"] = dz.sum(axis=1)
+            if l > 1:
+                da_prev = dz @ params[f"W{l}"].transpose(0, 2, 1)
+                dz = da_prev * self.slope(a_prev)
+        return loss, {k: grads[k] for k in params}
+
+    def loss_and_accuracy(self, params, X, y):
+        """Per-run loss and accuracy (both (R,)) on one data set ``X`` (n, features)."""
+        logits, _ = self.forward(params, X)
+        log_probs = _log_softmax(logits)
+        loss = -log_probs[:, np.arange(len(y)), y].mean(axis=1)
+        accuracy = (logits.argmax(axis=-1) == y).mean(axis=1)
+        return loss, accuracy
+
+
+def _rates(optimizer, total_steps):
+    """The learning rate of each of the ``total_steps`` updates: lr(0), ..., lr(T - 1)."""
+    lr = optimizer.lr
+    if not callable(lr):
+        return np.full(total_steps, float(lr))
+    try:
+        rates = np.asarray(lr(np.arange(total_steps)), dtype=float)
+    except (TypeError, ValueError):  # a plain function of one integer step
+        rates = np.array([lr(t) for t in range(total_steps)], dtype=float)
+    return np.broadcast_to(rates, (total_steps,))
+
+
+@dataclass
+class Runs:
+    """What :func:`train_together` returns: R runs side by side.
+
+    Attributes:
+        params: the final parameters, a dict of arrays with a leading axis of length R
+            (for a diverged run, its last finite parameters).
+        per_step: ``{"loss", "lr", "grad_norm", "update_ratio"}`` -> array (steps, R).
+        per_epoch: ``{"epoch_loss", "train_accuracy", "val_loss", "val_accuracy"}`` ->
+            array (epochs, R) (the last two only with validation data).
+        diverged_at: (R,) ints: the step (counting from 1) at which the run produced a
+            non-finite loss, gradient or update, where :func:`~optlib.training.train`
+            would raise :class:`~optlib.training.DivergenceError`; 0 if it never did.
+            Entries from that step on are nan.
+        labels: what each run is, for the caller's bookkeeping (e.g. ``(lr, seed)``
+            pairs); empty unless set.
+    """
+
+    params: dict
+    per_step: dict
+    per_epoch: dict
+    diverged_at: np.ndarray
+    labels: list = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.diverged_at)
+
+    def history(self, r):
+        """Run ``r`` as a :class:`~optlib.training.History`, up to a divergence."""
+        steps = self.diverged_at[r] - 1 if self.diverged_at[r] else None
+        epochs = None
+        if self.diverged_at[r]:
+            steps_per_epoch = len(self.per_step["loss"]) // len(self.per_epoch["epoch_loss"])
+            epochs = (self.diverged_at[r] - 1) // steps_per_epoch
+        values = {k: v[:steps, r] for k, v in self.per_step.items()}
+        values.update({k: v[:epochs, r] for k, v in self.per_epoch.items()})
+        return History(**{k: [float(x) for x in v] for k, v in values.items()})
+
+    def params_of(self, r):
+        """Run ``r``'s final parameters, a dict like ``model.init()`` returns."""
+        return {k: v[r].copy() for k, v in self.params.items()}
+
+
+def train_together(model, optimizers, X, y, *, seeds, epochs, batch_size=32, clip_norm=None,
+                   X_val=None, y_val=None, train_accuracy=True):
+    """Train R runs of an :class:`~optlib.models.MLP` at once, one per optimizer.
+
+    Run r is exactly ::
+
+        train(model, model.init(seeds[r]), optimizers[r], X, y, seed=seeds[r],
+              epochs=epochs, batch_size=batch_size, clip_norm=clip_norm,
+              X_val=X_val, y_val=y_val)
+
+    (same minibatches, same clipping, same updates, same logs, up to rounding in the
+    batched matrix products), except that a run that diverges is stopped and marked
+    instead of raising. The runs differ in their seeds and
+    learning rates; everything else is shared. Every array gets a leading axis of length
+    R, one batched matrix product does the work of R, and the optimizer's ``update`` rule,
+    which is element-wise, updates all runs in one call with a learning rate per run.
+    That makes a grid of learning rates and seeds several times faster than R calls of
+    :func:`~optlib.training.train`, whose per-step checks cost more than the arithmetic
+    of a network this small.
+
+    Args:
+        model: an :class:`~optlib.models.MLP`.
+        optimizers: R fresh optimizers of one class with equal hyperparameters except
+            ``lr`` (a number or a schedule each). They describe the runs: their update
+            rule and rates are used, their own state is not advanced.
+        X, y, epochs, batch_size, clip_norm, X_val, y_val: as in
+            :func:`~optlib.training.train`.
+        seeds: R integers: run r starts from ``model.init(seeds[r])`` and shuffles with
+            ``np.random.default_rng(seeds[r])``.
+        train_accuracy: measure the accuracy on the whole training set after every epoch,
+            as ``train`` does (default True). False leaves it nan and saves a pass over
+            the training set per epoch.
+
+    Returns:
+        :class:`Runs`.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be an optlib.models.MLP, got {type(model).__name__}")
+    optimizers, seeds = list(optimizers), [int(s) for s in seeds]
+    if not optimizers or len(optimizers) != len(seeds):
+        raise ValueError(
+            f"give one seed per optimizer, got {len(optimizers)} optimizers and "
+            f"{len(seeds)} seeds"
+        )
+    rule = optimizers[0]
+    shared = {k: v for k, v in rule.hyperparameters.items() if k != "lr"}
+    for opt in optimizers:
+        others = {k: v for k, v in opt.hyperparameters.items() if k != "lr"}
+        if type(opt) is not type(rule) or others != shared or opt.t != 0:
+            raise ValueError(
+                f"optimizers must be fresh instances of one class with the same "
+                f"hyperparameters except lr; got {rule!r} and {opt!r}"
+            )
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    for data_X, data_y in ((X, y), (X_val, y_val)):
+        if data_X is not None:
+            model.loss(model.init(0), data_X, data_y)  # the model's own checks, once
+
+    stacked = _StackedMLP(model)
+    n, runs = len(X), len(seeds)
+    steps_per_epoch = -(-n // batch_size)
+    total = epochs * steps_per_epoch
+    rates = np.stack([_rates(opt, total) for opt in optimizers], axis=1)  # (total, R)
+    starts = [model.init(seed) for seed in seeds]
+    params = {k: np.stack([p[k] for p in starts]) for k in starts[0]}
+    state = {k: rule.init_state(p) for k, p in params.items()}
+    shufflers = [np.random.default_rng(seed) for seed in seeds]
+
+    per_step = {k: np.full((total, runs), np.nan) for k in
+                ("loss", "lr", "grad_norm", "update_ratio")}
+    per_epoch = {k: np.full((epochs, runs), np.nan) for k in
+                 ("epoch_loss", "train_accuracy")}
+    if X_val is not None:
+        per_epoch.update({k: np.full((epochs, runs), np.nan) for k in ("val_loss", "val_accuracy")})
+    diverged_at = np.zeros(runs, dtype=np.int64)
+
+    step = 0
+    for epoch in range(epochs):
+        orders = np.stack([rng.permutation(n) for rng in shufflers])
+        weighted_loss = np.zeros(runs)
+        for start in range(0, n, batch_size):
+            batch = orders[:, start : start + batch_size]  # (R, B); the last B is smaller
+            lr = rates[step]
+            with np.errstate(all="ignore"):
+                loss, grads = stacked.loss_and_grad(params, X[batch], y[batch])
+                grad_norm = _norms(grads)
+                if clip_norm is not None:
+                    scale = np.where(grad_norm > clip_norm, clip_norm / grad_norm, 1.0)
+                    grads = {k: g * _per_run(scale, g) for k, g in grads.items()}
+                new_params, new_state = {}, {}
+                for k, p in params.items():
+                    theta, *values = rule.update(p, grads[k], *state[k].values(),
+                                                 _per_run(lr, p), step + 1)
+                    new_params[k], new_state[k] = theta, dict(zip(rule.state_names, values))
+                step_norm = _norms({k: new_params[k] - params[k] for k in params})
+                update_ratio = step_norm / _norms(params)
+            alive = diverged_at == 0
+            fine = np.isfinite(loss) & np.isfinite(grad_norm) & np.isfinite(step_norm)
+            diverged_at[alive & ~fine] = step + 1
+            keep = diverged_at == 0  # runs that go on; the others stay where they were
+            if keep.all():
+                params, state = new_params, new_state
+            else:
+                for k in params:
+                    params[k] = np.where(_per_run(keep, params[k]), new_params[k], params[k])
+                    state[k] = {s: np.where(_per_run(keep, v), v, state[k][s])
+                                for s, v in new_state[k].items()}
+            for name, value in (("loss", loss), ("lr", lr), ("grad_norm", grad_norm),
+                                ("update_ratio", update_ratio)):
+                per_step[name][step] = np.where(keep, value, np.nan)
+            weighted_loss += loss * batch.shape[1]
+            step += 1
+        keep = diverged_at == 0
+        per_epoch["epoch_loss"][epoch] = np.where(keep, weighted_loss / n, np.nan)
+        with np.errstate(all="ignore"):  # stopped runs may hold huge (finite) weights
+            if train_accuracy:
+                _, accuracy = stacked.loss_and_accuracy(params, X, y)
+                per_epoch["train_accuracy"][epoch] = np.where(keep, accuracy, np.nan)
+            if X_val is not None:
+                loss, accuracy = stacked.loss_and_accuracy(params, X_val, y_val)
+                per_epoch["val_loss"][epoch] = np.where(keep, loss, np.nan)
+                per_epoch["val_accuracy"][epoch] = np.where(keep, accuracy, np.nan)
+    return Runs(params, per_step, per_epoch, diverged_at)
+
+
+def evaluate(model, runs, X, y):
+    """Loss and accuracy of every run's final parameters on ``(X, y)``: two (R,) arrays
+    (a diverged run's numbers come from its last finite, possibly huge, parameters)."""
+    with np.errstate(all="ignore"):
+        return _StackedMLP(model).loss_and_accuracy(runs.params, np.asarray(X, dtype=float), y)
+
+
+# ----------------------------------------------------------------------- the experiment
+
+#: The optimizers of the chapter's experiment, by name (all with optlib's defaults except
+#: for the learning rate).
+OPTIMIZERS = {
+    "SGD": SGD, "Momentum": Momentum, "Nesterov": Nesterov, "AdaGrad": AdaGrad,
+    "RMSprop": RMSprop, "Adam": Adam, "AdamW": AdamW,
+}
+
+#: Each optimizer's grid of learning rates is its centre times these factors: two
+#: decades, about √10 apart.
+FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
+
+#: The centre of each optimizer's grid: the usual scale of its learning rate. (Plain SGD
+#: on a mean loss needs large rates; the adaptive methods, whose steps are about α per
+#: coordinate, small ones.) The chapter checks that every tuned rate lies inside its grid.
+CENTRES = {"SGD": 1.0, "Momentum": 0.1, "Nesterov": 0.1, "AdaGrad": 0.1, "RMSprop": 0.01,
+           "Adam": 0.01, "AdamW": 0.01}
+
+
+def learning_rates(name):
+    """The grid of learning rates tried for optimizer ``name``."""
+    return [round(CENTRES[name] * factor, 12) for factor in FACTORS]
+
+
+#: The rest of the set-up, the same for every run. Each (optimizer, rate) is trained once
+#: per seed; a seed sets the initial weights and the order of the minibatches.
+SETUP = {"sizes": [64, 32, 10], "epochs": 10, "batch_size": 64, "clip_norm": 2.0,
+         "warmup_epochs": 1, "seeds": (0, 1, 2)}
+
+
+def default_lr(name):
+    """The learning rate optlib's optimizer ``name`` uses when none is given."""
+    return OPTIMIZERS[name]().lr
+
+
+def make_optimizer(name, lr, steps_per_epoch, epochs=None, warmup_epochs=None):
+    """Optimizer ``name`` with peak rate ``lr``: linear warm-up over ``warmup_epochs``,
+    then cosine decay to 0 at the end of ``epochs`` (defaults: those of :data:`SETUP`),
+    with :func:`~optlib.schedules.warmup_cosine`."""
+    epochs = SETUP["epochs"] if epochs is None else epochs
+    warmup_epochs = SETUP["warmup_epochs"] if warmup_epochs is None else warmup_epochs
+    schedule = warmup_cosine(lr, warmup_steps=warmup_epochs * steps_per_epoch,
+                             total_steps=epochs * steps_per_epoch)
+    return OPTIMIZERS[name](lr=schedule)
+
+
+@dataclass
+class Sweep:
+    """The chapter's experiment (see :func:`digits_sweep`).
+
+    Attributes:
+        runs: ``{optimizer name: Runs}``: one run per (rate, seed), in the order of
+            ``itertools.product(learning_rates(name), SETUP["seeds"])``.
+        final: ``{optimizer name: {"val_accuracy", "val_loss", "test_accuracy",
+            "test_loss": array (rates, seeds)}}``, at the end of training (nan for a
+            diverged run).
+        tuned: ``{optimizer name: rate}``: the best mean validation accuracy over the
+            seeds (ties: the lower mean validation loss).
+        steps_per_epoch: updates per epoch, ceil(n_train / batch_size).
+        setup: a copy of :data:`SETUP`.
+    """
+
+    runs: dict
+    final: dict
+    tuned: dict
+    steps_per_epoch: int
+    setup: dict
+
+    def summary(self, name, lr, metric):
+        """Mean and standard deviation (ddof=1) over the seeds of ``final[name][metric]``
+        at rate ``lr``."""
+        values = self.final[name][metric][learning_rates(name).index(lr)]
+        return float(np.mean(values)), float(np.std(values, ddof=1))
+
+
+def tune(val_accuracy, val_loss, lrs):
+    """The rate with the best mean validation accuracy over the seeds (rows: rates,
+    columns: seeds), ties broken by the lower mean validation loss; a rate with a
+    diverged run never wins."""
+    accuracy = np.nan_to_num(np.mean(val_accuracy, axis=1), nan=-1.0)
+    loss = np.nan_to_num(np.mean(val_loss, axis=1), nan=np.inf)
+    best = min(range(len(lrs)), key=lambda i: (-accuracy[i], loss[i]))
+    return lrs[best]
+
+
+@functools.lru_cache(maxsize=1)
+def digits_sweep():
+    """Every optimizer of :data:`OPTIMIZERS` on the digits: the chapter's experiment.
+
+    Each optimizer trains the MLP ``SETUP["sizes"]`` once per rate of its grid
+    (:func:`learning_rates`) and seed of ``SETUP["seeds"]``, with the warm-up + cosine
+    schedule of :func:`make_optimizer` and clipping at ``SETUP["clip_norm"]``. The tuned
+    rate is chosen on the validation set only; the test set, which played no part in
+    choosing, measures the result.
+
+    Computed once per process (a few seconds) and shared by the chapter and its
+    explorer; treat the result as read-only.
+    """
+    data = digits_split()
+    model = MLP(SETUP["sizes"])
+    X, y = data["X_train"], data["y_train"]
+    steps_per_epoch = -(-len(X) // SETUP["batch_size"])
+    shape = (len(FACTORS), len(SETUP["seeds"]))
+    runs, final, tuned = {}, {}, {}
+    with _one_blas_thread():
+        for name in OPTIMIZERS:
+            labels = list(itertools.product(learning_rates(name), SETUP["seeds"]))
+            runs[name] = train_together(
+                model, [make_optimizer(name, lr, steps_per_epoch) for lr, _ in labels], X, y,
+                seeds=[seed for _, seed in labels], epochs=SETUP["epochs"],
+                batch_size=SETUP["batch_size"], clip_norm=SETUP["clip_norm"],
+                X_val=data["X_val"], y_val=data["y_val"], train_accuracy=False)
+            runs[name].labels = labels
+            test_loss, test_accuracy = evaluate(model, runs[name], data["X_test"], data["y_test"])
+            alive = runs[name].diverged_at == 0
+            final[name] = {
+                "val_accuracy": runs[name].per_epoch["val_accuracy"][-1].reshape(shape),
+                "val_loss": runs[name].per_epoch["val_loss"][-1].reshape(shape),
+                "test_accuracy": np.where(alive, test_accuracy, np.nan).reshape(shape),
+                "test_loss": np.where(alive, test_loss, np.nan).reshape(shape),
+            }
+            tuned[name] = tune(final[name]["val_accuracy"], final[name]["val_loss"],
+                               learning_rates(name))
+    return Sweep(runs, final, tuned, steps_per_epoch, dict(SETUP))
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Run the matrix products on one thread. These are small: on a shared two-core
+    machine, BLAS threads fight each other (and other processes) and can make them ten
+    times slower. Uses threadpoolctl (installed with scikit-learn) when it is there."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - depends on the environment
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+# ------------------------------------------------------------------- tables and figures
+
+
+class Table:
+    """A small table that shows itself as HTML in Jupyter and in the book (Markdown
+    tables are not rendered from cell outputs there) and prints as Markdown."""
+
+    def __init__(self, header, rows):
+        self.header, self.rows = list(header), [list(row) for row in rows]
+
+    def _repr_html_(self):
+        def cells(row, tag, attributes=""):
+            return "".join(f"<{tag}{attributes}>{html.escape(str(c))}</{tag}>" for c in row)
+
+        nowrap = ' style="white-space: nowrap"'  # numbers stay on one line; the box scrolls
+        head = cells(self.header, "th")
+        body = "".join(f"<tr>{cells(row, 'td', nowrap)}</tr>" for row in self.rows)
+        return ('<div style="overflow-x: auto"><table class="table">'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+    def _repr_markdown_(self):
+        lines = [self.header, ["---"] * len(self.header), *self.rows]
+        return "\n".join("| " + " | ".join(str(c) for c in line) + " |" for line in lines)
+
+    __str__ = _repr_markdown_
+
+
+def results_table(sweep):
+    """The experiment's results as a :class:`Table`: per optimizer, its grid, the tuned
+    rate, validation and test accuracy and test loss at that rate (mean ± standard
+    deviation over the seeds), and the test accuracy at optlib's default rate."""
+
+    def pm(name, lr, metric, scale=1.0, digits=1):
+        mean, std = sweep.summary(name, lr, metric)
+        return f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}"
+
+    header = ["optimizer", "grid of α", "tuned α", "validation accuracy (%)",
+              "test accuracy (%)", "test loss", "default α: test accuracy (%)"]
+    rows = []
+    for name in sweep.runs:
+        lr, default = sweep.tuned[name], default_lr(name)
+        grid = learning_rates(name)
+        at_default = (f"{_format(default)}: {pm(name, default, 'test_accuracy', 100)}"
+                      if default in grid else f"{_format(default)}: not in the grid")
+        rows.append([name, f"{_format(grid[0])}–{_format(grid[-1])}", _format(lr),
+                     pm(name, lr, "val_accuracy", 100), pm(name, lr, "test_accuracy", 100),
+                     pm(name, lr, "test_loss", digits=2), at_default])
+    return Table(header, rows)
+
+
+def plot_logs(histories, steps_per_epoch, rule_of_thumb=1e-3):
+    """A 2 × 2 figure of what :func:`~optlib.training.train` logs per step, one line per
+    run: minibatch loss, learning rate, gradient norm (before clipping) and the
+    update-to-weight ratio, with ``rule_of_thumb`` as a grey line. ``histories`` is
+    ``{label: History}``; labels that are optimizer names get their usual styles."""
+    fig, axes = plotting.figure(2, 2, height=4.6)
+    panels = [("loss", "minibatch loss", "log"), ("lr", "learning rate α", "linear"),
+              ("grad_norm", "gradient norm ‖g‖", "log"),
+              ("update_ratio", "‖Δθ‖ / ‖θ‖", "log")]
+    for ax, (key, label, scale) in zip(axes, panels):
+        for i, (name, history) in enumerate(histories.items()):
+            values = np.array(getattr(history, key), dtype=float)
+            if scale == "log":
+                values = np.where(values > 0, values, np.nan)  # log axes cannot show 0
+            style = plotting.style(name, i)
+            style.pop("marker")
+            ax.plot(np.arange(1, len(values) + 1) / steps_per_epoch, values, label=name,
+                    linewidth=1.3, **style)
+        ax.set(ylabel=label, yscale=scale, xlabel="epoch")
+        ax.grid(True, alpha=0.3)
+    axes[3].axhline(rule_of_thumb, color="0.5", linewidth=1.0, linestyle=":")
+    axes[3].annotate(f"{rule_of_thumb:g}", (0, rule_of_thumb), xytext=(2, 2),
+                     textcoords="offset points", fontsize=8, color="0.4")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+               ncols=len(histories))
+    return fig
+
+
+def ratio_by_rate(sweep, name, statistic="update_ratio"):
+    """Per rate of ``name``'s grid, the median of ``statistic`` (a per-step log) over the
+    first half of training after the warm-up, averaged over the seeds: shape (rates,)."""
+    spe, epochs = sweep.steps_per_epoch, sweep.setup["epochs"]
+    window = slice(sweep.setup["warmup_epochs"] * spe, epochs * spe // 2)
+    medians = np.median(sweep.runs[name].per_step[statistic][window], axis=0)
+    return medians.reshape(len(FACTORS), -1).mean(axis=1)
+
+
+def plot_ratios(sweep, rule_of_thumb=1e-3):
+    """The update-to-weight ratio against the learning rate, one line per optimizer
+    (:func:`ratio_by_rate`), the tuned rates circled, ``rule_of_thumb`` dotted."""
+    fig, ax = plotting.figure(height=3.2)
+    for i, name in enumerate(sweep.runs):
+        rates, ratios = learning_rates(name), ratio_by_rate(sweep, name)
+        ax.plot(rates, ratios, label=name, markersize=5, linewidth=1.4,
+                **plotting.style(name, i))
+        tuned = rates.index(sweep.tuned[name])
+        ax.plot(rates[tuned], ratios[tuned], "o", markersize=12, markerfacecolor="none",
+                color=plotting.style(name, i)["color"])
+    ax.axhline(rule_of_thumb, color="0.5", linewidth=1.0, linestyle=":")
+    ax.set(xscale="log", yscale="log", xlabel="peak learning rate α",
+           ylabel="median ‖Δθ‖ / ‖θ‖")
+    ax.grid(True, alpha=0.3)
+    fig.legend(loc="outside right center")
+    return fig
+
+
+# ------------------------------------------------------------------------- the explorer
+
+
+def _format(value):
+    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
+
+
+class CurvesExplorer:
+    """Precomputed training curves, one figure per (optimizer, learning-rate factor).
+
+    Left panel: validation accuracy per epoch; right panel: training loss per epoch
+    (log axis). The chosen run is drawn in the optimizer's style over thin grey curves of
+    the optimizer's other rates; its tuned rate's curve is dashed.
+
+    Nothing is trained or drawn when a slider moves: every figure is rendered once (one
+    background per optimizer, the chosen curve blitted over it), and a slider only swaps
+    PNG bytes. So ``.widget`` (live in Jupyter) and ``.static_view()`` (sliders linked to
+    stacks of images in the browser, for the web book) show the same pictures.
+
+    Args:
+        curves: ``{(optimizer name, factor): {"lr": float, "tuned": bool,
+            "val_accuracy": (epochs,), "epoch_loss": (epochs,), "diverged_at": int}}``
+            for every name and factor; ``lr`` is the rate, ``factor`` its position in
+            the optimizer's grid (rate = factor × the grid's centre); curves are nan
+            after a divergence (``diverged_at`` > 0, the step, counting from 1).
+        names, factors: the two sliders' values.
+        initial: ``{"optimizer": name, "factor": factor}`` shown first (default: the
+            middle values).
+        width, height, dpi: the figure's size in inches and its resolution.
+
+    Attributes (as :class:`optlib.widgets.Explorer`): ``choices``, ``values``,
+    ``controls`` (after ``.widget``), ``image``, ``caption``, ``widget``.
+    """
+
+    def __init__(self, curves, names, factors, *, initial=None, width=plotting.WIDTH,
+                 height=2.7, dpi=100):
+        self.curves = curves
+        self.choices = {"optimizer": list(names), "factor": list(factors)}
+        self.labels = {"optimizer": "optimizer", "factor": "α ÷ centre"}
+        missing = [key for key in itertools.product(*self.choices.values()) if key not in curves]
+        if missing:
+            raise ValueError(f"curves has no entry for {missing[:3]} ({len(missing)} in all)")
+        initial = dict(initial or {})
+        self.values = {name: initial.get(name, values[len(values) // 2])
+                       for name, values in self.choices.items()}
+        self._check(self.values)
+        self._widgets = None
+        self._frames = {}
+        self._build_figure(width, height, dpi)
+
+    def _check(self, values):
+        for name, value in values.items():
+            if name not in self.choices:
+                raise ValueError(f"unknown control {name!r}; controls are {sorted(self.choices)}")
+            if value not in self.choices[name]:
+                raise ValueError(
+                    f"{name} = {value!r} is not one of the slider's values {self.choices[name]}"
+                )
+
+    def _tuned(self, name):
+        return next(c for f, c in ((f, self.curves[(name, f)]) for f in self.choices["factor"])
+                    if c["tuned"])
+
+    def describe(self, values):
+        """The caption for ``values``: the rate and what the run reached."""
+        name, factor = values["optimizer"], values["factor"]
+        curve = self.curves[(name, factor)]
+        tuned = self._tuned(name)
+        parts = [f"{name}, α = {_format(curve['lr'])}"
+                 + (" (its tuned rate)" if curve["tuned"] else "")]
+        if curve["diverged_at"]:
+            parts.append(f"diverged at step {curve['diverged_at']}: training stopped")
+        else:
+            parts.append(f"validation accuracy {100 * curve['val_accuracy'][-1]:.1f}% after "
+                         f"{len(curve['val_accuracy'])} epochs, training loss "
+                         f"{curve['epoch_loss'][-1]:.2g} in the last one")
+        if not curve["tuned"]:
+            parts.append(f"tuned α = {_format(tuned['lr'])}: "
+                         f"{100 * tuned['val_accuracy'][-1]:.1f}%")
+        return " · ".join(parts)
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _build_figure(self, width, height, dpi):
+        """One Figure for the explorer's life: the empty axes are drawn once; each
+        optimizer's grey curves and the chosen curve are blitted over that picture."""
+        self.figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.ax_acc, self.ax_loss = self.figure.subplots(1, 2)
+        some = next(iter(self.curves.values()))
+        self.epochs = np.arange(1, len(some["val_accuracy"]) + 1)
+        losses = np.concatenate([c["epoch_loss"] for c in self.curves.values()])
+        losses = losses[np.isfinite(losses) & (losses > 0)]
+        xlim = (0.5, self.epochs[-1] + 0.5)
+        self.ax_acc.set(xlabel="epoch", ylabel="validation accuracy", ylim=(0.5, 1), xlim=xlim)
+        self.ax_loss.set(xlabel="epoch", ylabel="training loss", yscale="log", xlim=xlim,
+                         ylim=(losses.min() / 2, min(losses.max() * 2, 1e3)))
+        for ax in (self.ax_acc, self.ax_loss):
+            ax.grid(True, alpha=0.3)
+        n_rates = len(self.choices["factor"])
+        self.grey = {ax: [ax.plot([], [], animated=True)[0] for _ in range(n_rates)]
+                     for ax in (self.ax_acc, self.ax_loss)}
+        self.lines = {key: ax.plot(self.epochs, self.epochs * np.nan, linewidth=2.2,
+                                   markersize=5, animated=True)[0]
+                      for ax, key in ((self.ax_acc, "val_accuracy"), (self.ax_loss, "epoch_loss"))}
+        self.title = self.figure.suptitle("Optimizer, rates (grey)", fontsize=10)
+        self.canvas.draw()  # lays out the axes, leaving room for the title
+        self.figure.set_layout_engine("none")  # ... and keeps them there
+        self.title.set_animated(True)
+        self.canvas.draw()
+        self._empty = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._backgrounds = {}
+
+    def _background(self, name):
+        """The figure with ``name``'s rates in grey, as pixels (once per optimizer)."""
+        if name not in self._backgrounds:
+            self.canvas.restore_region(self._empty)
+            for ax, key in ((self.ax_acc, "val_accuracy"), (self.ax_loss, "epoch_loss")):
+                for line, factor in zip(self.grey[ax], self.choices["factor"]):
+                    curve = self.curves[(name, factor)]
+                    line.set_data(self.epochs, curve[key])
+                    line.set(**({"color": "0.3", "linestyle": "--", "linewidth": 1.3}
+                                if curve["tuned"] else
+                                {"color": "0.72", "linestyle": "-", "linewidth": 0.9}))
+                    ax.draw_artist(line)
+            rates = ", ".join(_format(self.curves[(name, f)]["lr"]) for f in self.choices["factor"])
+            self.title.set_text(f"{name}, rates {rates} (grey; dashed: tuned)")
+            self.figure.draw_artist(self.title)
+            self._backgrounds[name] = self.canvas.copy_from_bbox(self.figure.bbox)
+        return self._backgrounds[name]
+
+    def _draw(self, values):
+        name, factor = values["optimizer"], values["factor"]
+        pixels = self._background(name)
+        props = plotting.style(name)
+        for key, line in self.lines.items():
+            line.set_ydata(self.curves[(name, factor)][key])
+            line.set(color=props["color"], linestyle=props["linestyle"], marker=props["marker"])
+        self.canvas.restore_region(pixels)
+        for line in self.lines.values():
+            line.axes.draw_artist(line)
+        return np.asarray(self.canvas.buffer_rgba())
+
+    def render(self, values=None, colors=64):
+        """The PNG bytes (palette PNG, see :func:`~optlib.widgets.small_png`) for ``values``."""
+        values = {**self.values, **(values or {})}
+        self._check(values)
+        return small_png(self._draw(values), colors)
+
+    def frames(self, colors=64):
+        """``{(name, factor): (png, caption)}`` for every combination (rendered once)."""
+        if colors not in self._frames:
+            self._frames[colors] = {
+                tuple(v.values()): (self.render(v, colors), self.describe(v))
+                for v in self._combinations()
+            }
+        return self._frames[colors]
+
+    def _combinations(self):
+        names = list(self.choices)
+        for combination in itertools.product(*self.choices.values()):
+            yield dict(zip(names, combination))
+
+    # -- widgets -----------------------------------------------------------------------
+
+    def _slider(self, name):
+        return widgets.SelectionSlider(
+            options=[(_format(v), v) for v in self.choices[name]],
+            value=self.values[name],
+            description=self.labels[name],
+            continuous_update=True,
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="min(100%, 30em)"),
+        )
+
+    def _image_layout(self):
+        return widgets.Layout(width="100%", max_width=f"{self.canvas.get_width_height()[0]}px")
+
+    @property
+    def widget(self):
+        """Sliders, the figure and a caption; a slider move swaps in a precomputed PNG."""
+        if self._widgets is None:
+            frames = self.frames()
+            self.controls = {name: self._slider(name) for name in self.choices}
+            png, caption = frames[tuple(self.values.values())]
+            self.image = widgets.Image(value=png, format="png", layout=self._image_layout())
+            self.caption = widgets.HTML(html.escape(caption))
+            for slider in self.controls.values():
+                slider.observe(self._on_change, names="value")
+            self._widgets = widgets.VBox([*self.controls.values(), self.image, self.caption])
+        return self._widgets
+
+    def _on_change(self, change):
+        self.values = {name: slider.value for name, slider in self.controls.items()}
+        png, caption = self.frames()[tuple(self.values.values())]
+        self.image.value = png
+        self.caption.value = html.escape(caption)
+
+    def set(self, **values):
+        """Move sliders to ``values`` (e.g. ``explorer.set(factor=3.0)``); the figure follows."""
+        self._check(values)
+        _ = self.widget
+        for name, value in values.items():
+            self.controls[name].value = value
+
+    def static_view(self, colors=64):
+        """The same figures for a page with no Python behind it: each slider's ``index``
+        is linked in the browser (``jslink``) to a :class:`ipywidgets.Stack` of images,
+        the optimizer slider to the outer Stack, the factor slider to each inner one (the
+        pattern of :meth:`optlib.widgets.Explorer.static_view`)."""
+        frames = self.frames(colors)
+        sliders = {name: self._slider(name) for name in self.choices}
+        image_layout, plain, style = self._image_layout(), widgets.Layout(), HTMLStyle()
+        outer = []
+        for name in self.choices["optimizer"]:
+            inner = []
+            for factor in self.choices["factor"]:
+                png, caption = frames[(name, factor)]
+                inner.append(widgets.VBox([
+                    widgets.Image(value=png, format="png", layout=image_layout),
+                    widgets.HTML(html.escape(caption), layout=plain, style=style),
+                ], layout=plain))
+            box = widgets.Stack(inner, selected_index=sliders["factor"].index, layout=plain)
+            widgets.jslink((sliders["factor"], "index"), (box, "selected_index"))
+            outer.append(box)
+        stack = widgets.Stack(outer, selected_index=sliders["optimizer"].index, layout=plain)
+        widgets.jslink((sliders["optimizer"], "index"), (stack, "selected_index"))
+        return widgets.VBox([*sliders.values(), stack])
+
+
+def sweep_curves(sweep):
+    """The runs of a :class:`Sweep` as the ``curves`` of a :class:`CurvesExplorer`:
+    for each optimizer and factor, the mean over the seeds of each epoch's validation
+    accuracy and training loss (nan from the epoch in which any seed diverged)."""
+    curves = {}
+    n_seeds = len(sweep.setup["seeds"])
+    for name, runs in sweep.runs.items():
+        for i, (factor, lr) in enumerate(zip(FACTORS, learning_rates(name))):
+            seeds = slice(i * n_seeds, (i + 1) * n_seeds)
+            diverged = runs.diverged_at[seeds]
+            curves[(name, factor)] = {
+                "lr": lr,
+                "tuned": lr == sweep.tuned[name],
+                "val_accuracy": runs.per_epoch["val_accuracy"][:, seeds].mean(axis=1),
+                "epoch_loss": runs.per_epoch["epoch_loss"][:, seeds].mean(axis=1),
+                "diverged_at": int(diverged[diverged > 0].min()) if diverged.any() else 0,
+            }
+    return curves
+
+
+@register
+def training_curves_on_digits():
+    """Validation accuracy and training loss of the MLP on the digits for every optimizer
+    and learning rate of the chapter's experiment (mean over the seeds). Chapter "A
+    practical training loop"."""
+    return CurvesExplorer(sweep_curves(digits_sweep()), list(OPTIMIZERS), FACTORS,
+                          initial={"optimizer": "Momentum", "factor": 1.0})
