@@ -1,0 +1,58 @@
+"""The explorer of the chapter "Comparing optimizers, measured": captions and data."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from optlib.explorers.comparison import (  # noqa: E402
+    LANDSCAPES,
+    OPTIMIZERS,
+    RATES_FROM,
+    TOLERANCES,
+    TUNED_LR,
+    optimizer_race,
+)
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return optimizer_race()
+
+
+def test_every_landscape_has_rates_and_a_tolerance():
+    assert set(TOLERANCES) == set(LANDSCAPES)
+    assert set(LANDSCAPES) <= set(TUNED_LR)
+    assert all(set(rates) == set(OPTIMIZERS) for rates in TUNED_LR.values())
+    assert all(source == "this landscape" or source in TUNED_LR for source in RATES_FROM)
+
+
+def test_caption_states_rates_and_first_step_below_the_tolerance(explorer):
+    for landscape in ("ravine κ=100, rotated", "Rosenbrock", "ravine κ=100, noisy"):
+        for rates in RATES_FROM:
+            run = explorer.run({"landscape": landscape, "rates": rates})
+            caption = explorer.describe(run)
+            source = landscape if rates == "this landscape" else rates
+            for name, loss in run.losses.items():
+                assert f"{name} (α = {TUNED_LR[source][name]:g})" in caption
+                if not np.isfinite(loss).all():
+                    assert f"{name} (α = {TUNED_LR[source][name]:g}): diverged" in caption
+                    continue
+                below = np.flatnonzero(loss <= TOLERANCES[landscape])
+                expected = (f"first below ε at step {below[0]}" if below.size
+                            else f"not below ε in {explorer.steps} steps")
+                assert expected in caption.split(f"{name} (α =")[1].split("·")[0]
+
+
+def test_the_noisy_landscape_gives_the_same_picture_every_time(explorer):
+    values = {"landscape": "ravine κ=100, noisy", "rates": "this landscape"}
+    first = explorer.render(values)
+    explorer.render({"landscape": "Rosenbrock", "rates": "this landscape"})
+    assert explorer.render(values) == first
+
+
+def test_rates_tuned_elsewhere_change_the_race(explorer):
+    own = explorer.run({"landscape": "Rosenbrock", "rates": "this landscape"})
+    other = explorer.run({"landscape": "Rosenbrock", "rates": "ravine κ=100, rotated"})
+    assert np.isfinite(own.losses["SGD"]).all()
+    assert not np.isfinite(other.losses["SGD"]).all()  # a ravine rate on Rosenbrock
