@@ -8,8 +8,11 @@
 
 Modules: ``optimizers`` (the update rules), ``schedules``, ``clipping``,
 ``landscapes`` (2-D test functions), ``models`` (logistic regression, a small MLP),
-``training`` (a minibatch training loop), ``plotting`` and ``widgets``
-(the chapters' figures and explorers; ``widgets`` needs ipywidgets).
+``training`` (a minibatch training loop), ``quadratic`` (convergence theory on
+quadratics), ``measure`` (steps to a tolerance, learning-rate tuning), ``problems``
+and ``exploding`` (generated problems: sparse features, exploding gradients),
+``plotting``, ``animation``, ``widgets`` and ``explorers`` (the chapters' figures and
+explorers; ``animation``, ``widgets`` and ``explorers`` need ipywidgets).
 """
 
 from .clipping import clip_by_global_norm, clip_by_value, global_norm
