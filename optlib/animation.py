@@ -135,8 +135,8 @@ class Race:
                                             description="frame",
                                             layout=widgets.Layout(width="min(100%, 24em)"))
             self.stack = widgets.Stack(pages, selected_index=0)
-            widgets.jslink((self.play, "value"), (self.slider, "value"))
-            widgets.jslink((self.slider, "value"), (self.stack, "selected_index"))
+            self.links = (widgets.jslink((self.play, "value"), (self.slider, "value")),
+                          widgets.jslink((self.slider, "value"), (self.stack, "selected_index")))
             self._widget = widgets.VBox([widgets.HBox([self.play, self.slider]), self.stack])
         return self._widget
 

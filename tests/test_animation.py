@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from ipywidgets import Widget
 from ipywidgets.widgets.widget_link import Link
 
 from optlib import SGD, Momentum, Ravine, Saddle
@@ -34,12 +33,12 @@ def test_widget_links_play_slider_and_stack_in_the_browser(race):
     box = race.widget
     assert len(race.stack.children) == len(race.shown)
     assert race.play.max == race.slider.max == len(race.shown) - 1
-    pairs = {
-        (link.source[0].model_id, link.source[1], link.target[0].model_id, link.target[1])
-        for link in Widget.widgets.values() if isinstance(link, Link)
-    }
-    assert (race.play.model_id, "value", race.slider.model_id, "value") in pairs
-    assert (race.slider.model_id, "value", race.stack.model_id, "selected_index") in pairs
+    play_to_slider, slider_to_stack = race.links
+    assert isinstance(play_to_slider, Link) and isinstance(slider_to_stack, Link)
+    assert play_to_slider.source == (race.play, "value")
+    assert play_to_slider.target == (race.slider, "value")
+    assert slider_to_stack.source == (race.slider, "value")
+    assert slider_to_stack.target == (race.stack, "selected_index")
     assert box.children[0].children == (race.play, race.slider)  # controls above frames
     images = [bytes(page.children[0].value) for page in race.stack.children]
     assert all(img.startswith(b"\x89PNG") for img in images)
