@@ -36,7 +36,7 @@ from ..models import MLP
 from ..optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
 from ..schedules import warmup_cosine
 from ..training import History
-from ..widgets import register, small_png
+from ..widgets import Explorer, register, small_png
 
 # ------------------------------------------------------------------------------- the data
 
@@ -635,14 +635,7 @@ class CurvesExplorer:
         self._frames = {}
         self._build_figure(width, height, dpi)
 
-    def _check(self, values):
-        for name, value in values.items():
-            if name not in self.choices:
-                raise ValueError(f"unknown control {name!r}; controls are {sorted(self.choices)}")
-            if value not in self.choices[name]:
-                raise ValueError(
-                    f"{name} = {value!r} is not one of the slider's values {self.choices[name]}"
-                )
+    _check = Explorer._check  # the same rule as every explorer: values from the sliders
 
     def _tuned(self, name):
         return next(c for f, c in ((f, self.curves[(name, f)]) for f in self.choices["factor"])
