@@ -301,6 +301,7 @@ class Explorer:
             value=self.values[name],
             description=self.labels[name],
             continuous_update=True,
+            style={"description_width": "initial"},  # long labels are not cut off
             layout=widgets.Layout(width="min(100%, 30em)"),
         )
 

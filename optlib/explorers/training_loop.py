@@ -36,7 +36,7 @@ from ..models import MLP
 from ..optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
 from ..schedules import warmup_cosine
 from ..training import History
-from ..widgets import Explorer, register, small_png
+from ..widgets import Explorer, _format, register, small_png
 
 # ------------------------------------------------------------------------------- the data
 
@@ -588,8 +588,6 @@ def plot_ratios(sweep, rule_of_thumb=1e-3):
 # ------------------------------------------------------------------------- the explorer
 
 
-def _format(value):
-    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
 
 
 class CurvesExplorer:
@@ -743,18 +741,8 @@ class CurvesExplorer:
 
     # -- widgets -----------------------------------------------------------------------
 
-    def _slider(self, name):
-        return widgets.SelectionSlider(
-            options=[(_format(v), v) for v in self.choices[name]],
-            value=self.values[name],
-            description=self.labels[name],
-            continuous_update=True,
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="min(100%, 30em)"),
-        )
-
-    def _image_layout(self):
-        return widgets.Layout(width="100%", max_width=f"{self.canvas.get_width_height()[0]}px")
+    _slider = Explorer._slider  # the same sliders and image size as every explorer
+    _image_layout = Explorer._image_layout
 
     @property
     def widget(self):
