@@ -1,0 +1,55 @@
+"""The instructor's commands (run from the repository root)::
+
+    python -m optlib.coursework generate [--source assignments/source]
+                                         [--release assignments/release]
+    python -m optlib.coursework grade SUBMITTED [--source assignments/source] [--out grades]
+                                      [--jobs N] [--cell-timeout S] [--test-timeout S]
+                                      [--notebook-timeout S]
+"""
+
+import argparse
+import sys
+
+from . import grade as grading
+from .notebooks import MasterError, generate
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m optlib.coursework",
+                                     description="Course assignments: generate student "
+                                                 "versions, grade submissions.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="write the student version of every master")
+    gen.add_argument("--source", default="assignments/source", help="folder of masters")
+    gen.add_argument("--release", default="assignments/release",
+                     help="folder for the student versions")
+    grd = commands.add_parser("grade", help="grade a folder of submissions")
+    grd.add_argument("submitted", help="folder with one sub-folder per student")
+    grd.add_argument("--source", default="assignments/source", help="folder of masters")
+    grd.add_argument("--out", default="grades",
+                     help="folder for grades.csv, scores.csv and feedback/")
+    grd.add_argument("--jobs", type=int, default=None, help="submissions graded at once")
+    grd.add_argument("--cell-timeout", type=float, default=grading.CELL_TIMEOUT)
+    grd.add_argument("--test-timeout", type=float, default=grading.TEST_TIMEOUT)
+    grd.add_argument("--notebook-timeout", type=float, default=grading.NOTEBOOK_TIMEOUT)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "generate":
+            for path in generate(args.source, args.release):
+                print(f"wrote {path}")
+            return 0
+        results = grading.grade(args.submitted, args.source, args.out, jobs=args.jobs,
+                                cell_timeout=args.cell_timeout,
+                                test_timeout=args.test_timeout,
+                                notebook_timeout=args.notebook_timeout)
+    except (MasterError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    pending = sum(1 for r in results if r.points is None)
+    print(f"wrote {args.out}/grades.csv, {args.out}/scores.csv and {args.out}/feedback/ "
+          f"({len(results)} grades, {pending} written answers to grade by hand)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
