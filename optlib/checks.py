@@ -249,7 +249,7 @@ def _call_with_grad(n_state, state_names):
         g = problem.grad(theta)
         inputs = [theta.copy(), *[s.copy() for s in state], g.copy()]
         kept = [x.copy() for x in inputs]
-        result = fn(*inputs, **hyper(k))
+        result = fn(*inputs, *hyper(k).values())
         out = _arrays(result, 1 + n_state, theta, _name(fn), ["theta_new", *state_names])
         mutated = any(not np.array_equal(a, b) for a, b in zip(inputs, kept))
         return out[0], out[1:], [], mutated
@@ -269,7 +269,7 @@ def _call_with_grad_fn(fn, theta, state, k, problem, hyper):
 
     inputs = [theta.copy(), v.copy()]
     kept = [x.copy() for x in inputs]
-    result = fn(inputs[0], inputs[1], grad_fn, **hyper(k))
+    result = fn(inputs[0], inputs[1], grad_fn, *hyper(k).values())
     out = _arrays(result, 2, theta, _name(fn), ["theta_new", "v_new"])
     mutated = any(not np.array_equal(a, b) for a, b in zip(inputs, kept))
     return out[0], out[1:], queries, mutated
@@ -342,6 +342,12 @@ def _stepping_judge(*, fn_label, reference_label, problems, reference, variants,
                                       "in place (e.g. `theta -= ...`). Build new arrays "
                                       "instead (`theta = theta - ...`): the caller's arrays "
                                       "must not change.")
+            if diagnose_queries is not None:
+                for j, queries in enumerate(trace["queries"], start=1):
+                    if len(queries) != 1:
+                        return Verdict(False, f"{where}, step {j}: {fn_label} called grad_fn "
+                                              f"{len(queries)} times; one gradient per step, at "
+                                              "the look-ahead point θ − αβv, is all it needs.")
             departure = _first_departure(trace, ref, scale)
             if departure is None:
                 continue
