@@ -29,10 +29,12 @@ import contextlib
 import functools
 import math
 import numbers
+import threading
 import traceback
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from .landscapes import Ravine, Rosenbrock
 from .optimizers import OPTIMIZERS, SGD, Adam, Momentum, Nesterov
 
@@ -133,7 +135,10 @@ def _where(error_tb):
 
 
 def _describe_error(fn_name, error):
-    return f"{fn_name} raised {type(error).__name__}: {error}{_where(error.__traceback__)}"
+    if isinstance(error, NotImplementedError):
+        return f"{fn_name} is not written yet (it raises NotImplementedError)"
+    text = f": {error}" if str(error) else ""
+    return f"{fn_name} raised {type(error).__name__}{text}{_where(error.__traceback__)}"
 
 
 class _BadResult(Exception):
@@ -547,7 +552,8 @@ def _path_judge(outputs, hidden):
                 elif np.allclose(path[k], trajectory(SGD(lr=lr), landscape, start,
                                                      steps)[k]):
                     hint = " That is gradient descent's path: is v carried between steps?"
-                return Verdict(False, f"{where}: rows 0–{k - 1} match optlib, but row {k} "
+                rows = "row 0 matches" if k == 1 else f"rows 0–{k - 1} match"
+                return Verdict(False, f"{where}: {rows} optlib, but row {k} "
                                       f"is {_fmt(path[k])} where optlib.trajectory gives "
                                       f"{_fmt(ref[k])}.{hint}")
     return Verdict(True, f"run_momentum's paths match optlib.trajectory on {len(cases)} "
@@ -1154,9 +1160,18 @@ def digits_data():
     return digits_split()
 
 
-@functools.lru_cache(maxsize=1)
+_digits_lock = threading.Lock()
+
+
 def _digits_reference():
-    """{(name, schedule, lr): validation accuracy} for the whole grid, trained by optlib."""
+    """{(name, schedule, lr): validation accuracy} for the whole grid, trained by optlib
+    once per process (the grader judges from several threads)."""
+    with _digits_lock, one_blas_thread():
+        return _digits_table()
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_table():
     from .models import MLP
     from .schedules import warmup_cosine as schedule_fn
     from .training import DivergenceError, train

@@ -312,3 +312,17 @@ def test_unreadable_notebook_is_an_error_not_a_crash(course):
     results = grade_notebook(source / "tiny.ipynb", bad, "x", **FAST)
     assert {r.status for r in results} == {"error"}
     assert all(r.points == 0 for r in results)
+
+
+def test_ordinary_use_of_optlib_is_not_tampering(course):
+    # copying optimizers (copy caches __slotnames__ on the class) and importing optlib's
+    # submodules change optlib's objects without patching anything
+    r = graded(course, "ordinary", {**GOOD, "scale": """
+        import copy, pickle
+        import optlib, optlib.datasets, optlib.explorers
+        opt = copy.deepcopy(optlib.Adam(lr=0.1))
+        pickle.loads(pickle.dumps(optlib.Momentum()))
+        def scale(x):
+            return 2 * x
+        """})
+    assert (r["scale_test"].points, r["scale_test"].status) == (1, "passed")

@@ -10,7 +10,7 @@
 import argparse
 import sys
 
-from . import grade as grading
+from .grade import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, TEST_TIMEOUT, grade
 from .notebooks import MasterError, generate
 
 
@@ -29,16 +29,16 @@ def main(argv=None):
     grd.add_argument("--out", default="grades",
                      help="folder for grades.csv, scores.csv and feedback/")
     grd.add_argument("--jobs", type=int, default=None, help="submissions graded at once")
-    grd.add_argument("--cell-timeout", type=float, default=grading.CELL_TIMEOUT)
-    grd.add_argument("--test-timeout", type=float, default=grading.TEST_TIMEOUT)
-    grd.add_argument("--notebook-timeout", type=float, default=grading.NOTEBOOK_TIMEOUT)
+    grd.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT)
+    grd.add_argument("--test-timeout", type=float, default=TEST_TIMEOUT)
+    grd.add_argument("--notebook-timeout", type=float, default=NOTEBOOK_TIMEOUT)
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
             for path in generate(args.source, args.release):
                 print(f"wrote {path}")
             return 0
-        results = grading.grade(args.submitted, args.source, args.out, jobs=args.jobs,
+        results = grade(args.submitted, args.source, args.out, jobs=args.jobs,
                                 cell_timeout=args.cell_timeout,
                                 test_timeout=args.test_timeout,
                                 notebook_timeout=args.notebook_timeout)

@@ -33,6 +33,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -282,11 +283,13 @@ def grade(submitted, source="assignments/source", out="grades", *, jobs=None,
 
     def one(key):
         student, name = key
+        start = time.monotonic()
         results = grade_notebook(masters[name], work[key], student, cell_timeout=cell_timeout,
                                  test_timeout=test_timeout, notebook_timeout=notebook_timeout)
         got = sum(r.points or 0 for r in results)
         total = sum(r.max_points for r in results)
-        progress(f"{student:>12} {name:<16} {got:g} / {total:g}")
+        progress(f"{student:>12} {name:<16} {got:g} / {total:g} auto "
+                 f"({time.monotonic() - start:.1f} s)")
         return results
 
     jobs = jobs or min(4, os.cpu_count() or 1)

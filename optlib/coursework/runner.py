@@ -90,6 +90,9 @@ class Snapshot:
                 if key in self.IGNORE or key.startswith("__"):
                     continue
                 if key not in saved:
+                    value = current[key]
+                    if isinstance(value, types.ModuleType) and value.__name__ == f"{name}.{key}":
+                        continue  # a submodule imported later: not a change
                     changed.append(f"{name}.{key} (added)")
                     delattr(module, key)
                 elif current.get(key, _MISSING) is not saved[key]:
@@ -102,6 +105,8 @@ class Snapshot:
                            "_abc_impl"):
                     continue
                 if key not in saved:
+                    if key.startswith("__"):
+                        continue  # e.g. __slotnames__, cached by copy and pickle
                     changed.append(f"{cls.__module__}.{cls.__qualname__}.{key} (added)")
                     delattr(cls, key)
                 elif current.get(key, _MISSING) is not saved[key]:
@@ -144,7 +149,10 @@ def _describe(error, limit):
     if student:
         frame = student[-1]
         where = f" ({frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()})"
-    return f"{type(error).__name__}: {error}{where}"
+    if isinstance(error, NotImplementedError):
+        return f"NotImplementedError: not answered yet{where}"
+    text = f": {error}" if str(error) else ""
+    return f"{type(error).__name__}{text}{where}"
 
 
 def run_code(cell, namespace, limit):

@@ -20,7 +20,6 @@ optlib itself does not depend on scikit-learn: only :func:`digits_split` (and so
 registered explorer) imports it, when called.
 """
 
-import contextlib
 import functools
 import html
 import itertools
@@ -33,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import plotting
+from .._blas import one_blas_thread as _one_blas_thread
 from ..datasets import digits_split  # noqa: F401  (the chapter imports it from here)
 from ..models import MLP
 from ..optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
@@ -425,20 +425,6 @@ def digits_sweep():
             tuned[name] = tune(final[name]["val_accuracy"], final[name]["val_loss"],
                                learning_rates(name))
     return Sweep(runs, final, tuned, steps_per_epoch, dict(SETUP))
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run the matrix products on one thread. These are small: on a shared two-core
-    machine, BLAS threads fight each other (and other processes) and can make them ten
-    times slower. Uses threadpoolctl (installed with scikit-learn) when it is there."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - depends on the environment
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 # ------------------------------------------------------------------- tables and figures
