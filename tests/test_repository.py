@@ -48,6 +48,6 @@ def test_toc_lists_only_existing_documents_and_every_chapter():
 def test_readme_holds_the_commands_ci_runs():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    for var in ("SETUP", "TEST", "BUILD"):
+    for var in ("SETUP", "TEST", "BUILD", "GENERATE", "GRADE"):
         command = re.search(rf"^{var}='(.*)'$", ci, re.M).group(1)
         assert command in readme, f"README.md must show the {var} command CI runs: {command}"

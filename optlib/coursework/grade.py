@@ -41,7 +41,7 @@ from .notebooks import ANSWER_STUB, cell_role, nbgrader_meta, questions, read, v
 
 #: Default time limits, in seconds.
 CELL_TIMEOUT = 60.0
-TEST_TIMEOUT = 120.0
+TEST_TIMEOUT = 60.0
 NOTEBOOK_TIMEOUT = 600.0
 #: The most memory a submission may use (address space), in bytes.
 MEMORY_LIMIT = 4 * 1024**3
