@@ -326,3 +326,14 @@ def test_ordinary_use_of_optlib_is_not_tampering(course):
             return 2 * x
         """})
     assert (r["scale_test"].points, r["scale_test"].status) == (1, "passed")
+
+
+def test_a_memory_hog_is_stopped_and_costs_only_its_question(course):
+    r = graded(course, "hog", {**GOOD, "scale": """
+        hog = bytearray(8 * 1024**3)
+        def scale(x):
+            return 2 * x
+        """})
+    assert r["scale_test"].points == 0
+    assert "MemoryError" in r["scale_test"].feedback
+    assert r["momentum_step_test"].points == 3

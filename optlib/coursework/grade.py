@@ -29,7 +29,6 @@ import concurrent.futures
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -125,11 +124,6 @@ def build_program(master, submission):
 # ------------------------------------------------------------------------ running one
 
 
-def _limit_memory():  # pragma: no cover - runs in the child process
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    os.setsid()
-
-
 def run_submission(program, *, cell_timeout, test_timeout, notebook_timeout):
     """Execute ``program`` in a fresh runner process; (events, note). ``note`` says why
     the run ended early, if it did."""
@@ -139,11 +133,11 @@ def run_submission(program, *, cell_timeout, test_timeout, notebook_timeout):
         results = Path(work) / "events.jsonl"
         results.touch()
         payload = json.dumps({"cells": program, "cell_timeout": cell_timeout,
-                              "test_timeout": test_timeout})
+                              "test_timeout": test_timeout, "memory_limit": MEMORY_LIMIT})
         process = subprocess.Popen(
             [sys.executable, "-m", "optlib.coursework.runner", str(results)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            cwd=work, env=env, preexec_fn=_limit_memory)
+            cwd=work, env=env, start_new_session=True)  # its own group: killed whole
         note = None
         try:
             _, stderr = process.communicate(payload.encode(), timeout=notebook_timeout)

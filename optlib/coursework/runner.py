@@ -24,6 +24,7 @@ import io
 import json
 import linecache
 import os
+import resource
 import signal
 import sys
 import time
@@ -216,6 +217,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     results_path = argv[0]
     program = json.load(sys.stdin)
+    limit = program.get("memory_limit")
+    if limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     def emit(event):
         line = json.dumps(event, default=repr) + "\n"
