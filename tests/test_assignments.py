@@ -149,7 +149,7 @@ EXPECTED_ZEROS = {
 def graded(tmp_path_factory):
     out = tmp_path_factory.mktemp("grades")
     command = [sys.executable, "-m", "optlib.coursework", "grade", str(SAMPLES),
-               "--source", str(SOURCE), "--out", str(out), "--cell-timeout", "10",
+               "--source", str(SOURCE), "--out", str(out), "--cell-timeout", "30",
                "--test-timeout", "15", "--jobs", "2"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert done.returncode == 0, done.stderr
