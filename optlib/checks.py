@@ -684,13 +684,11 @@ def _nesterov_lookahead_reference(problem, hyper, steps):
     return trace
 
 
-def _lookahead(shift):
-    def step(theta, v, grad_fn, lr, beta):
-        g = grad_fn(theta - shift(lr, beta) * v)
-        v = beta * v + g
-        return theta - lr * v, v
-
-    return step
+def _nesterov_uphill(theta, v, grad_fn, lr, beta):
+    """The right look-ahead, but a sign error in the step."""
+    g = grad_fn(theta - lr * beta * v)
+    v = beta * v + g
+    return theta + lr * v, v
 
 
 def _nesterov_queries(trace, ref, hyper, k):
@@ -734,18 +732,13 @@ nesterov_step = _register("nesterov_step", lambda fn, hidden: {"traces": [
     problems=_nesterov_problems, reference=_nesterov_lookahead_reference, state_names=["v"],
     diagnose_queries=_nesterov_queries,
     variants=[
-        (lambda theta, v, grad_fn, lr, beta: (lambda v_: (theta + lr * v_, v_))(
-            beta * v + grad_fn(theta - lr * beta * v)), _call_with_grad_fn,
+        (_nesterov_uphill, _call_with_grad_fn,
          "Your steps go uphill: θ ← θ + αv is a sign error; it should be θ ← θ − αv."),
     ]))
 nesterov_step.__doc__ = """Check ``nesterov_step(theta, v, grad_fn, lr, beta)``
 (returns ``(theta_new, v_new)``; look-ahead form: g = ∇f(θ − αβv), v ← βv + g,
 θ ← θ − αv) against :class:`optlib.Nesterov`, and say where the gradient was taken if
 that is what differs."""
-
-
-def _rewritten_problems(hidden):
-    return _nesterov_problems(hidden)
 
 
 def _rewritten_reference(problem, hyper, steps):
@@ -769,9 +762,9 @@ def _rw_old_b(theta, b, grad, lr, beta):
 
 nesterov_rewritten_step = _register("nesterov_rewritten_step", lambda fn, hidden: {"traces": [
     _simulate(fn, problem, hyper, steps, _CALL_REWRITTEN)
-    for problem, hyper, steps, _ in _rewritten_problems(hidden)]}, _stepping_judge(
+    for problem, hyper, steps, _ in _nesterov_problems(hidden)]}, _stepping_judge(
     fn_label="nesterov_rewritten_step", reference_label="optlib.Nesterov",
-    problems=_rewritten_problems, reference=_rewritten_reference, state_names=["b"],
+    problems=_nesterov_problems, reference=_rewritten_reference, state_names=["b"],
     variants=[
         (_rw_no_beta_g, _CALL_REWRITTEN, "θ ← θ − αb is heavy-ball momentum. The rewritten "
          "Nesterov step adds the fresh gradient again: θ ← θ − α(g + βb)."),
