@@ -338,3 +338,16 @@ def test_a_memory_hog_is_stopped_and_costs_only_its_question(course):
     assert r["scale_test"].points == 0
     assert "MemoryError" in r["scale_test"].feedback
     assert r["momentum_step_test"].points == 3
+
+
+def test_the_instructor_guide_states_the_real_limits():
+    from pathlib import Path
+
+    from optlib.coursework.grade import CELL_TIMEOUT, MEMORY_LIMIT, NOTEBOOK_TIMEOUT, TEST_TIMEOUT
+
+    guide = (Path(__file__).resolve().parent.parent / "book" / "instructors.md").read_text()
+    guide = " ".join(guide.split())
+    assert f"`--cell-timeout`, default {CELL_TIMEOUT:g} s" in guide
+    assert f"`--test-timeout`, {TEST_TIMEOUT:g} s" in guide
+    assert f"`--notebook-timeout`, {NOTEBOOK_TIMEOUT:g} s" in guide
+    assert f"a {MEMORY_LIMIT // 1024**3} GB memory limit" in guide
