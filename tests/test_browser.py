@@ -56,6 +56,7 @@ from browser_support import (
     open_page,
     source_of,
     toc_docnames,
+    wait_until_rendered,
 )
 
 PAGES = all_pages()
@@ -238,6 +239,11 @@ def test_every_animation_advances(book_html, browser, docname):
     context, page, report = open_page(browser, url, DESKTOP)
     stuck = []
     try:
+        # On a busy machine the widget manager can take longer than open_page waits to
+        # render a page of animations (each frame is an image); play only once it has.
+        wait_until_rendered(page, timeout_ms=90_000)
+        views = page.evaluate(WIDGET_VIEWS)
+        assert views["views"] == views["rendered"], f"widgets on {docname} not rendered: {views}"
         for anim in page.evaluate(FIND_ANIMATIONS):
             scope = page.locator(f"[data-course-anim-scope='{anim['index']}']")
             root = page.locator(f"[data-course-anim='{anim['index']}']")
@@ -247,12 +253,16 @@ def test_every_animation_advances(book_html, browser, docname):
             else:
                 root.locator("button").first.click()  # ipywidgets Play: the play button
             changed = False
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 15  # frames come every 120 ms
             while time.monotonic() < deadline and not changed:
                 page.wait_for_timeout(200)
                 changed = scope.evaluate(FINGERPRINT) != before
-            if not changed:
-                stuck.append(f"{anim['kind']} animation #{anim['index']}")
+            if not changed:  # say whether the slider moved (the link) or not (the timer)
+                slider = scope.evaluate(
+                    "s => [...s.querySelectorAll('.noUi-handle')]"
+                    ".map(h => h.getAttribute('aria-valuenow'))")
+                stuck.append(f"{anim['kind']} animation #{anim['index']} (slider at {slider}, "
+                             f"pictures {before!r})")
     finally:
         context.close()
     assert not report.page_errors, f"JavaScript errors while playing: {report.page_errors}"
