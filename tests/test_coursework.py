@@ -6,12 +6,20 @@ The real assignments (assignments/source) are graded in tests/test_assignments.p
 import csv
 import json
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from optlib.coursework import MasterError, generate, grade, grade_notebook, student_version
-from optlib.coursework.grade import build_program, expected_checks
+from optlib.coursework.grade import (
+    CELL_TIMEOUT,
+    MEMORY_LIMIT,
+    NOTEBOOK_TIMEOUT,
+    TEST_TIMEOUT,
+    build_program,
+    expected_checks,
+)
 from optlib.coursework.notebooks import cell_role, questions
 
 
@@ -341,10 +349,6 @@ def test_a_memory_hog_is_stopped_and_costs_only_its_question(course):
 
 
 def test_the_instructor_guide_states_the_real_limits():
-    from pathlib import Path
-
-    from optlib.coursework.grade import CELL_TIMEOUT, MEMORY_LIMIT, NOTEBOOK_TIMEOUT, TEST_TIMEOUT
-
     guide = (Path(__file__).resolve().parent.parent / "book" / "instructors.md").read_text()
     guide = " ".join(guide.split())
     assert f"`--cell-timeout`, default {CELL_TIMEOUT:g} s" in guide
