@@ -9,7 +9,8 @@
 Modules: ``optimizers`` (the update rules), ``schedules``, ``clipping``,
 ``landscapes`` (2-D test functions), ``models`` (logistic regression, a small MLP),
 ``training`` (a minibatch training loop), ``quadratic`` (convergence theory on
-quadratics), ``measure`` (steps to a tolerance, learning-rate tuning), ``problems``
+quadratics), ``measure`` (steps to a tolerance, learning-rate tuning), ``seeding``
+(the course seed, ``OPTLIB_SEED``), ``claims`` (claims over many runs), ``problems``
 and ``exploding`` (generated problems: sparse features, exploding gradients),
 ``plotting``, ``animation``, ``widgets`` and ``explorers`` (the chapters' figures and
 explorers; ``animation``, ``widgets`` and ``explorers`` need ipywidgets).
