@@ -140,6 +140,13 @@ class Race:
             self._widget = widgets.VBox([widgets.HBox([self.play, self.slider]), self.stack])
         return self._widget
 
+    def show(self):
+        """What a notebook cell displays: :attr:`widget`. A race has one view, the same
+        in Jupyter and in the book (its frames are precomputed and linked in the
+        browser), so this is there only so that every figure of the course is shown
+        the same way (see :meth:`optlib.widgets.Explorer.show`)."""
+        return self.widget
+
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 

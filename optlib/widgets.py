@@ -13,7 +13,7 @@ interactive figures. A chapter describes an explorer in a few lines::
         labels={"lr": "α", "kappa": "κ"},
         steps=100,
     )
-    explorer.widget          # display it: sliders, the figure, a caption
+    explorer.show()          # display it: sliders, the figure, a caption
 
 ``landscape`` and ``optimizers`` are functions of the controls they name as
 arguments (or, for a landscape that never changes, the landscape itself). Every
@@ -30,6 +30,10 @@ That keeps two promises:
   :class:`ipywidgets.Stack` of images *in the browser* (``jslink``), which works with
   no kernel.
 
+A chapter shows each explorer once, with ``explorer.show()``: the live widget where a
+kernel runs the notebook, the precomputed frames when the book build executes it
+(:func:`in_book_build`).
+
 Rendering is a pure function of the control values: ``explorer.render(values)``
 returns PNG bytes, and the caption under the figure is computed from the same run,
 so the numbers it states always belong to the picture above it.
@@ -43,6 +47,7 @@ import html
 import inspect
 import io
 import itertools
+import os
 import struct
 import zlib
 from typing import NamedTuple
@@ -97,6 +102,29 @@ def small_png(rgba, colors=64):
     out = io.BytesIO()
     image.save(out, format="png", compress_level=6)
     return out.getvalue()
+
+
+# ------------------------------------------------------------------ live or precomputed
+
+#: The environment variable that says "this notebook is being executed by the book build".
+#: ``book/_ext/offline_html.py`` sets it to ``"1"`` in the builder's environment, which the
+#: kernels myst-nb starts inherit; anywhere else (Jupyter, nbval, a script) it is unset.
+BOOK_BUILD_VARIABLE = "OPTLIB_BOOK_BUILD"
+
+
+def in_book_build():
+    """Whether the notebook running this is being executed by the book build.
+
+    True when :data:`BOOK_BUILD_VARIABLE` is ``"1"``; false when it is unset, empty or
+    ``"0"``. Any other value is a mistake and raises :class:`ValueError`.
+    """
+    value = os.environ.get(BOOK_BUILD_VARIABLE, "")
+    if value not in ("", "0", "1"):
+        raise ValueError(
+            f"environment variable {BOOK_BUILD_VARIABLE} = {value!r}: accepted values are "
+            f"'1' (the book build), '0' or unset (anywhere else)"
+        )
+    return value == "1"
 
 
 # ------------------------------------------------------------------------- the explorer
@@ -323,6 +351,15 @@ class Explorer:
                 slider.observe(self._on_change, names="value")
             self._widgets = widgets.VBox([*self.controls.values(), self.image, self.caption])
         return self._widgets
+
+    def show(self, colors=64):
+        """What a notebook cell displays: ONE explorer, the right one for where it runs.
+
+        In the book build (see :func:`in_book_build`) the precomputed frames,
+        :meth:`static_view` with ``colors``, since the web page has no Python behind it;
+        anywhere else the live :attr:`widget`, which recomputes on every slider move.
+        """
+        return self.static_view(colors) if in_book_build() else self.widget
 
     def _on_change(self, change):
         self.values = {name: slider.value for name, slider in self.controls.items()}

@@ -68,3 +68,9 @@ def test_landscape_without_minimum_shows_f():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         animate(Ravine(), {"GD": SGD(lr=0.1)}, **{"steps": 10, **kwargs})
+
+
+def test_show_is_the_one_view_everywhere(race, monkeypatch):
+    for value in ("1", "0"):
+        monkeypatch.setenv("OPTLIB_BOOK_BUILD", value)
+        assert race.show() is race.widget

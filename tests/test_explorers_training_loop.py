@@ -250,3 +250,13 @@ def test_explorer_rejects_missing_curves_and_unknown_values():
         e.render({"factor": 2.0})
     with pytest.raises(ValueError, match="unknown control"):
         e.set(lr=0.1)
+
+
+def test_show_is_live_in_jupyter_and_frames_in_the_book(monkeypatch):
+    e = tl.CurvesExplorer(synthetic_curves(), ["SGD", "Adam"], tl.FACTORS)
+    monkeypatch.setenv("OPTLIB_BOOK_BUILD", "1")
+    *sliders, outer = e.show().children
+    assert len(sliders) == 2 and isinstance(outer, widgets.Stack) and e._widgets is None
+    assert [len(inner.children) for inner in outer.children] == [len(tl.FACTORS)] * 2
+    monkeypatch.delenv("OPTLIB_BOOK_BUILD")
+    assert e.show() is e.widget

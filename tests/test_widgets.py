@@ -246,3 +246,79 @@ def test_gradient_descent_explorer_spans_the_stability_limit():
     L = 1.0  # Ravine's default largest curvature
     assert any(lr < 2 / L for lr in lrs) and any(lr > 2 / L for lr in lrs)
     assert 8 <= len(lrs) <= 15
+
+
+# ------------------------------------------------------------------ one explorer per place
+
+
+def _is_static_view(box, explorer):
+    """``box`` has the static view's shape: a slider per control, then a Stack of frames."""
+    *sliders, stack = box.children
+    return (len(sliders) == len(explorer.choices)
+            and all(isinstance(s, widgets.SelectionSlider) for s in sliders)
+            and isinstance(stack, widgets.Stack)
+            and len(stack.children) == len(next(iter(explorer.choices.values()))))
+
+
+def test_show_is_the_live_widget_outside_the_book_build(monkeypatch):
+    monkeypatch.delenv(ow.BOOK_BUILD_VARIABLE, raising=False)
+    e = small_explorer()
+    assert not ow.in_book_build()
+    box = e.show()
+    assert box is e.widget  # the live one: its sliders recompute
+    png = e.image.value
+    e.controls["lr"].value = 0.1
+    assert e.image.value != png
+    monkeypatch.setenv(ow.BOOK_BUILD_VARIABLE, "0")
+    assert e.show() is e.widget
+
+
+def test_show_is_the_precomputed_frames_in_the_book_build(monkeypatch):
+    monkeypatch.setenv(ow.BOOK_BUILD_VARIABLE, "1")
+    e = small_explorer()
+    assert ow.in_book_build()
+    box = e.show(colors=32)
+    assert _is_static_view(box, e)
+    assert e._widgets is None  # the live widget is never built: it would be dead on a page
+    image = box.children[-1].children[0].children[0].children[0]
+    assert Image.open(io.BytesIO(bytes(image.value))).mode == "P"  # palette frames
+    assert len(Image.open(io.BytesIO(bytes(image.value))).getcolors()) <= 32
+
+
+def test_show_in_a_subclass_with_its_own_gradients(monkeypatch):
+    from optlib.explorers.schedules import SeparateGradientsExplorer
+
+    e = SeparateGradientsExplorer(
+        landscape=Ravine(kappa=3),
+        optimizers=lambda lr: {"a": SGD(lr=lr), "b": SGD(lr=lr / 2)},
+        gradients=lambda landscape: {"a": landscape, "b": landscape},
+        controls={"lr": [0.1, 0.5]}, steps=10)
+    monkeypatch.setenv(ow.BOOK_BUILD_VARIABLE, "1")
+    assert _is_static_view(e.show(), e)
+    monkeypatch.delenv(ow.BOOK_BUILD_VARIABLE)
+    assert e.show() is e.widget
+
+
+def test_a_mistyped_build_variable_is_an_error_naming_it(monkeypatch):
+    monkeypatch.setenv(ow.BOOK_BUILD_VARIABLE, "yes")
+    with pytest.raises(ValueError, match=r"OPTLIB_BOOK_BUILD = 'yes'.*'1'"):
+        small_explorer().show()
+
+
+def test_the_book_build_extension_sets_the_variable(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    monkeypatch.setenv(ow.BOOK_BUILD_VARIABLE, "0")  # restored after the test
+    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "offline_html.py"
+    spec = importlib.util.spec_from_file_location("offline_html_under_test", path)
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    assert extension.BOOK_BUILD_VARIABLE == ow.BOOK_BUILD_VARIABLE
+
+    class App:
+        def connect(self, *args, **kwargs):
+            pass
+
+    extension.setup(App())
+    assert ow.in_book_build()

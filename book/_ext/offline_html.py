@@ -1,6 +1,6 @@
 """Sphinx extension: keep the rendered book self-contained (no request to an outside host).
 
-Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does three small things:
+Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does four small things:
 
 1. Removes the Font Awesome 4 stylesheet that matplotlib's ``FuncAnimation.to_jshtml()``
    links from a CDN. The animation's buttons use ``<i class="fa fa-play">``-style icons,
@@ -13,10 +13,15 @@ Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does three small t
    builder starts twice (``filename`` None vs ``''``): sphinx-thebe's
    ``const THEBE_JS_URL = ...`` then throws "Identifier has already been declared" on
    every page.
+4. Sets ``OPTLIB_BOOK_BUILD=1`` in the builder's environment. The kernels that myst-nb
+   starts to execute the chapters inherit it, so ``explorer.show()`` gives the
+   precomputed frames there (a web page has no kernel) and the live widget anywhere else
+   (see :func:`optlib.widgets.in_book_build`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 from docutils import nodes
@@ -82,7 +87,14 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     js_files[:] = unique  # the same list object is the template's script_files
 
 
+#: The same name as optlib.widgets.BOOK_BUILD_VARIABLE (not imported: the extension
+#: must load even where optlib is broken, so that the build reports the real error).
+BOOK_BUILD_VARIABLE = "OPTLIB_BOOK_BUILD"
+
+
 def setup(app: Sphinx) -> dict:
+    # Before any notebook is executed: myst-nb's kernels copy this process's environment.
+    os.environ[BOOK_BUILD_VARIABLE] = "1"
     app.connect("doctree-resolved", _check_raw_html)
     # after myst-nb adds the page's widget scripts (default priority 500)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

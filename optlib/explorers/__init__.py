@@ -5,7 +5,7 @@ Importing this package imports every module in it, and each registers its explor
 one with, e.g.::
 
     from optlib.explorers import gradient_descent_in_a_ravine
-    gradient_descent_in_a_ravine().static_view()
+    gradient_descent_in_a_ravine().show()   # live in Jupyter, frames in the book
 
 A new chapter adds a module here; nothing else needs editing.
 """

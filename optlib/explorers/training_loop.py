@@ -691,6 +691,7 @@ class CurvesExplorer:
 
     _slider = Explorer._slider  # the same sliders and image size as every explorer
     _image_layout = Explorer._image_layout
+    show = Explorer.show  # live widget in Jupyter, static_view() in the book build
 
     @property
     def widget(self):
