@@ -47,6 +47,15 @@ the same iterates with the same ``alpha`` and ``beta`` (while ``alpha`` is const
 schedule that changes it makes the forms differ, see :class:`optlib.Momentum`). So
 Polyak's optimal parameters need no conversion.
 
+The same one-dimensional problem for Nesterov's method (optlib's rewritten form
+``g = lam*theta; v <- beta*v + g; theta <- theta - alpha*(g + beta*v)``):
+:func:`nesterov_matrix`, :func:`nesterov_convergence_rate` (trace
+``(1 + beta)(1 - alpha*lam)``, determinant ``beta (1 - alpha*lam)``),
+:func:`nesterov_max_stable_lr` (``2 (1 + beta) / ((1 + 2 beta) lam)``) and
+:func:`optimal_nesterov` (Lessard et al. 2016). And for gradient descent with noisy
+gradients, :func:`gd_noise_floor`: the expected ``f - f*`` at which a constant learning
+rate settles.
+
 Every function accepts plain numbers. :func:`momentum_eigenvalues`,
 :func:`convergence_rate`, :func:`is_stable` and :func:`critical_beta` also accept numpy
 arrays (broadcast together), which is handy for drawing the rate over a grid of
@@ -55,6 +64,9 @@ arrays (broadcast together), which is handy for drawing the rate over a grid of
 References:
     Polyak (1964), Some methods of speeding up the convergence of iteration methods.
     Goh (2017), Why Momentum Really Works, Distill.
+    Lessard, Recht, Packard (2016), Analysis and design of optimization algorithms via
+    integral quadratic constraints.
+    Bottou, Curtis, Nocedal (2018), Optimization methods for large-scale machine learning.
 """
 
 import math
@@ -77,6 +89,12 @@ __all__ = [
     "optimal_momentum",
     "GDParameters",
     "MomentumParameters",
+    "nesterov_matrix",
+    "nesterov_convergence_rate",
+    "nesterov_max_stable_lr",
+    "optimal_nesterov",
+    "NesterovParameters",
+    "gd_noise_floor",
 ]
 
 
@@ -370,3 +388,133 @@ def optimal_momentum(mu, L):
     sL, smu = math.sqrt(L), math.sqrt(mu)
     r = (sL - smu) / (sL + smu)
     return MomentumParameters(lr=4 / (sL + smu) ** 2, beta=r * r, rate=r)
+
+
+# ------------------------------------------------------------------------- Nesterov
+
+
+class NesterovParameters(NamedTuple):
+    """Best (lr, beta) of Nesterov's method on a quadratic and its rate per step."""
+
+    lr: float
+    beta: float
+    rate: float
+
+
+def nesterov_matrix(alpha, beta, lam):
+    """The 2x2 matrix of one step of :class:`optlib.Nesterov` on ``lam/2 * theta^2``.
+
+    optlib's (and PyTorch's) rewritten form, with the gradient ``g_k = lam*theta_k``
+    taken at the stored point: ``v_{k+1} = beta*v_k + g_k`` and
+    ``theta_{k+1} = theta_k - alpha*(g_k + beta*v_{k+1})``. On the state
+    ``(theta_k, v_k)``::
+
+        [theta_{k+1}]   [1 - (1 + beta)*alpha*lam   -alpha*beta^2] [theta_k]
+        [v_{k+1}    ] = [lam                         beta        ] [v_k    ]
+
+    Its trace is ``(1 + beta)(1 - alpha*lam)`` and its determinant
+    ``beta (1 - alpha*lam)``; heavy ball's (:func:`momentum_matrix`) are
+    ``1 + beta - alpha*lam`` and ``beta``.
+
+    Example:
+        >>> nesterov_matrix(0.5, 0.5, 1.0)
+        array([[ 0.25 , -0.125],
+               [ 1.   ,  0.5  ]])
+    """
+    alpha, beta, lam = _alpha(alpha), _beta(beta), _lam(lam)
+    return np.array([[1 - (1 + beta) * alpha * lam, -alpha * beta**2], [lam, beta]])
+
+
+def nesterov_convergence_rate(alpha, beta, lam):
+    """Spectral radius of :func:`nesterov_matrix`: Nesterov's factor per step.
+
+    The larger modulus of the roots of ``z^2 - T z + D`` with
+    ``T = (1 + beta)(1 - alpha*lam)`` and ``D = beta (1 - alpha*lam)``. When the roots
+    are complex both have modulus ``sqrt(D) = sqrt(beta (1 - alpha*lam))``: friction
+    that grows with the curvature, where heavy ball has ``sqrt(beta)`` for every
+    curvature. Accepts arrays (broadcast).
+
+    Example:
+        >>> nesterov_convergence_rate(1.0, 0.9, 1.0)  # alpha = 1/lam: both roots are 0
+        0.0
+    """
+    alpha, beta, lam = _alpha(alpha, True), _beta(beta, True), _lam(lam, True)
+    h = alpha * lam
+    trace, det = (1 + beta) * (1 - h), beta * (1 - h)
+    root = np.sqrt(np.asarray(trace * trace - 4 * det, dtype=complex))
+    result = np.maximum(np.abs((trace + root) / 2), np.abs((trace - root) / 2))
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def nesterov_max_stable_lr(beta, lam):
+    """Nesterov's stability limit ``2 (1 + beta) / ((1 + 2 beta) lam)``.
+
+    Both roots of ``z^2 - T z + D`` lie inside the unit circle iff ``|D| < 1`` and
+    ``|T| < 1 + D``; with Nesterov's T and D that is
+    ``0 < alpha*lam < 2 (1 + beta) / (1 + 2 beta)``: 1.357/lam for beta = 0.9, below
+    gradient descent's 2/lam for every beta > 0 (heavy ball: ``2 (1 + beta) / lam``).
+    """
+    beta = _number("beta", beta, lambda b: 0 <= b < 1, "a number in [0, 1)")
+    lam = _number("lam", lam, lambda x: x > 0, "a finite number > 0 (a curvature)")
+    return 2 * (1 + beta) / ((1 + 2 * beta) * lam)
+
+
+def optimal_nesterov(mu, L):
+    """Nesterov's best constant (lr, beta) for eigenvalues in ``[mu, L]``::
+
+        lr   = 4 / (3 L + mu)
+        beta = (sqrt(3 kappa + 1) - 2) / (sqrt(3 kappa + 1) + 2)
+        rate = 1 - 2 / sqrt(3 kappa + 1)
+
+    (Lessard, Recht and Packard 2016). For large kappa the rate is about
+    ``1 - 2/sqrt(3 kappa)``, against heavy ball's ``1 - 2/sqrt(kappa)``
+    (:func:`optimal_momentum`): on quadratics tuned heavy ball is the faster.
+
+    Example:
+        >>> p = optimal_nesterov(0.01, 1.0)
+        >>> round(p.lr, 4), round(p.beta, 4), round(p.rate, 4)
+        (1.3289, 0.7933, 0.8847)
+    """
+    mu, L = _mu_L(mu, L)
+    q = math.sqrt(3 * L / mu + 1)
+    return NesterovParameters(lr=4 / (3 * L + mu), beta=(q - 2) / (q + 2), rate=1 - 2 / q)
+
+
+# ------------------------------------------------------------------------- noisy gradients
+
+
+def gd_noise_floor(alpha, eigenvalues, sigma):
+    """Expected ``f - f*`` at which gradient descent with noisy gradients settles.
+
+    The gradient is ``H (theta - theta*) + xi`` with fresh noise ``xi ~ N(0, sigma^2 I)``
+    at every step (as :class:`optlib.landscapes.Noisy` makes it). In the eigendirection
+    of curvature ``lam`` the error follows ``z <- (1 - alpha*lam) z - alpha*xi``, so its
+    variance follows ``s <- (1 - alpha*lam)^2 s + alpha^2 sigma^2`` and settles at
+    ``alpha sigma^2 / (lam (2 - alpha*lam))``. With ``f - f* = sum(lam z^2) / 2``::
+
+        floor = sum over eigenvalues of  alpha sigma^2 / (2 (2 - alpha*lam))
+              ~ d alpha sigma^2 / 4        for alpha*lam << 1 (d directions).
+
+    The floor is proportional to the learning rate and, for small ``alpha*lam``, does not
+    depend on the curvatures at all; it grows without bound as ``alpha`` nears ``2/L``.
+
+    Args:
+        alpha: the constant learning rate, with ``0 < alpha*lam < 2`` for every
+            eigenvalue (otherwise gradient descent diverges and there is no floor).
+        eigenvalues: the Hessian's eigenvalues, a number or a sequence of numbers > 0.
+        sigma: the noise's standard deviation per coordinate, >= 0.
+
+    Example:
+        >>> gd_noise_floor(1.0, [1.0], 1.0)  # z = -xi after every step: E[z^2/2] = 1/2
+        0.5
+    """
+    alpha = _number("alpha", alpha, lambda a: a > 0, "a finite number > 0 (the learning rate)")
+    lams = np.atleast_1d(_array("eigenvalues", list(np.ravel(eigenvalues)), lambda x: x > 0,
+                                "numbers > 0 (curvatures)"))
+    if lams.size == 0:
+        raise ValueError("eigenvalues must contain at least one number")
+    sigma = _number("sigma", sigma, lambda x: x >= 0, "a finite number >= 0")
+    if np.any(alpha * lams >= 2):
+        raise ValueError(f"alpha must be below 2/L = {2 / lams.max():.6g} for a noise floor "
+                         f"to exist (gradient descent diverges otherwise), got alpha = {alpha!r}")
+    return float(np.sum(alpha * sigma**2 / (2 * (2 - alpha * lams))))

@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from optlib import SGD, Momentum, Ravine, quadratic, trajectory
+from optlib import SGD, Momentum, Nesterov, Ravine, quadratic, trajectory
+from optlib.landscapes import Noisy
 
 
 def run_1d(lr, beta, lam, steps, theta0=1.0):
@@ -281,4 +282,124 @@ def test_pytorch_polyak_and_sutskever_forms_share_alpha_and_beta():
 ])
 def test_bad_inputs_are_rejected_with_a_clear_message(call, error, match):
     with pytest.raises(error, match=match):
+        call()
+
+
+# ------------------------------------------------------------------------- Nesterov
+
+
+def run_nesterov_1d(lr, beta, lam, steps, theta0=1.0):
+    """optlib.Nesterov on f(θ) = λθ²/2: the states (θ_k, v_k), k = 0..steps."""
+    opt, theta = Nesterov(lr=lr, beta=beta), np.array([theta0])
+    states = [(theta0, 0.0)]
+    for _ in range(steps):
+        theta = opt.step(theta, lam * theta)
+        states.append((theta[0], opt.state["v"][0]))
+    return np.array(states)
+
+
+def test_nesterov_matrix_by_hand():
+    # 1 - (1 + β)αλ = 1 - 1.5 * 0.5 = 0.25; -αβ² = -0.125
+    np.testing.assert_array_equal(quadratic.nesterov_matrix(0.5, 0.5, 1.0),
+                                  [[0.25, -0.125], [1.0, 0.5]])
+    # β = 0: gradient descent, like the heavy-ball matrix
+    np.testing.assert_array_equal(quadratic.nesterov_matrix(0.25, 0.0, 2.0),
+                                  quadratic.momentum_matrix(0.25, 0.0, 2.0))
+
+
+@pytest.mark.parametrize("lr, beta, lam", [(0.5, 0.9, 1.0), (0.1, 0.3, 3.0), (2.0, 0.9, 0.3),
+                                           (1.3, 0.79, 0.01)])
+def test_nesterov_matrix_reproduces_optlib_steps(lr, beta, lam):
+    states = run_nesterov_1d(lr, beta, lam, steps=30)
+    M = quadratic.nesterov_matrix(lr, beta, lam)
+    np.testing.assert_allclose(states[1:], states[:-1] @ M.T, rtol=1e-12, atol=1e-14)
+
+
+def test_nesterov_trace_determinant_and_rate():
+    for lr, beta, lam in [(0.5, 0.9, 1.0), (0.01, 0.5, 2.0), (1.2, 0.9, 1.0), (1.9, 0.2, 1.0)]:
+        M = quadratic.nesterov_matrix(lr, beta, lam)
+        h = lr * lam
+        assert np.trace(M) == pytest.approx((1 + beta) * (1 - h))
+        assert np.linalg.det(M) == pytest.approx(beta * (1 - h))
+        rho = max(abs(np.linalg.eigvals(M)))
+        assert quadratic.nesterov_convergence_rate(lr, beta, lam) == pytest.approx(rho, abs=1e-12)
+    # complex regime: modulus sqrt(β(1 − h)), smaller than heavy ball's sqrt(β)
+    assert quadratic.nesterov_convergence_rate(0.5, 0.9, 1.0) == pytest.approx(math.sqrt(0.45))
+    assert quadratic.convergence_rate(0.5, 0.9, 1.0) == pytest.approx(math.sqrt(0.9))
+    # h = 1: both eigenvalues 0, the direction is solved in two steps
+    assert quadratic.nesterov_convergence_rate(1.0, 0.9, 1.0) == 0.0
+    rates = quadratic.nesterov_convergence_rate(np.array([0.5, 1.0]), 0.9, 1.0)
+    assert rates.shape == (2,) and rates[1] == 0.0
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.9, 0.99])
+def test_nesterov_stability_limit(beta):
+    lam = 2.0
+    limit = quadratic.nesterov_max_stable_lr(beta, lam)
+    assert limit == pytest.approx(2 * (1 + beta) / ((1 + 2 * beta) * lam))
+    assert quadratic.nesterov_convergence_rate(0.999 * limit, beta, lam) < 1
+    assert quadratic.nesterov_convergence_rate(1.001 * limit, beta, lam) > 1
+    below = run_nesterov_1d(0.99 * limit, beta, lam, steps=4000)
+    above = run_nesterov_1d(1.01 * limit, beta, lam, steps=4000)
+    assert abs(below[-1, 0]) < 1e-3 and abs(above[-1, 0]) > 1e3
+    if beta > 0:
+        assert limit < 2 / lam < quadratic.max_stable_lr(beta, lam)
+
+
+@pytest.mark.parametrize("kappa", [10, 100, 1000])
+def test_optimal_nesterov_is_the_best_constant_setting(kappa):
+    mu, L = 1.0 / kappa, 1.0
+    p = quadratic.optimal_nesterov(mu, L)
+    q = math.sqrt(3 * kappa + 1)
+    assert (p.lr, p.beta, p.rate) == pytest.approx((4 / (3 + mu), (q - 2) / (q + 2), 1 - 2 / q))
+    lams = np.linspace(mu, L, 300)
+    assert quadratic.nesterov_convergence_rate(p.lr, p.beta, lams).max() == pytest.approx(p.rate)
+    A, B, LAM = np.meshgrid(np.linspace(0.02, 2.0, 60), np.linspace(0, 0.99, 50),
+                            np.linspace(mu, L, 60), indexing="ij")
+    worst = quadratic.nesterov_convergence_rate(A, B, LAM).max(axis=2)
+    assert worst.min() >= p.rate - 1e-9
+    assert quadratic.optimal_momentum(mu, L).rate < p.rate  # tuned heavy ball is faster
+
+
+# ------------------------------------------------------------------------- noise floor
+
+
+def test_noise_floor_by_hand():
+    # α = λ = σ = 1: z = −ξ after every step, E[z²/2] = 1/2
+    assert quadratic.gd_noise_floor(1.0, 1.0, 1.0) == pytest.approx(0.5)
+    # α = 0.5, λ = 1 and 3 (αλ = 0.5, 1.5): 0.5/(2·1.5) + 0.5/(2·0.5) = 1/6 + 1/2
+    assert quadratic.gd_noise_floor(0.5, [1.0, 3.0], 1.0) == pytest.approx(2 / 3)
+    assert quadratic.gd_noise_floor(0.5, [1.0, 3.0], 0.1) == pytest.approx(2 / 300)
+    assert quadratic.gd_noise_floor(0.5, [1.0, 3.0], 0.0) == 0.0
+    # small α: about d·α·σ²/4 whatever the curvatures
+    assert quadratic.gd_noise_floor(1e-4, [0.01, 1.0, 30.0], 2.0) == pytest.approx(
+        3 * 1e-4 * 4 / 4, rel=1e-3)
+
+
+def test_noise_floor_matches_many_noisy_runs():
+    ravine = Ravine(kappa=10, angle=0.5)
+    sigma = 0.1
+    for lr in (0.2, 1.5):
+        predicted = quadratic.gd_noise_floor(lr, ravine.eigenvalues, sigma)
+        settled = []
+        for seed in range(30):
+            path = trajectory(SGD(lr=lr), Noisy(ravine, sigma, seed=seed), steps=1500)
+            gap = np.array([ravine.value(x, y) for x, y in path[500:]])
+            settled.append(gap.mean())
+        # 30 runs of 1000 steps each: the mean is within a few per cent of E[f − f*]
+        assert np.mean(settled) == pytest.approx(predicted, rel=0.15)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: quadratic.gd_noise_floor(2.0, [0.1, 1.0], 1.0), "alpha must be below 2/L = 2"),
+    (lambda: quadratic.gd_noise_floor(0.0, [1.0], 1.0), "alpha must be"),
+    (lambda: quadratic.gd_noise_floor(0.1, [0.0, 1.0], 1.0), "eigenvalues must be"),
+    (lambda: quadratic.gd_noise_floor(0.1, [], 1.0), "at least one"),
+    (lambda: quadratic.gd_noise_floor(0.1, [1.0], -1.0), "sigma must be"),
+    (lambda: quadratic.nesterov_max_stable_lr(1.0, 1.0), "beta must be a number in \\[0, 1\\)"),
+    (lambda: quadratic.nesterov_matrix(0.1, 0.9, -1.0), "lam must be"),
+    (lambda: quadratic.optimal_nesterov(2.0, 1.0), "mu must be <= L"),
+])
+def test_bad_nesterov_and_noise_inputs_are_rejected(call, match):
+    with pytest.raises(ValueError, match=match):
         call()
