@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 from optlib.schedules import (
+    MAX_STEPS,
     Schedule,
     constant,
     cosine_decay,
     exponential_decay,
+    linear_decay,
+    one_cycle,
     step_decay,
     warmup_cosine,
+    warmup_stable_decay,
 )
 
 ALL_SCHEDULES = [
@@ -22,6 +26,9 @@ ALL_SCHEDULES = [
     exponential_decay(0.1, gamma=0.9),
     cosine_decay(0.1, total_steps=100, lr_min=0.001),
     warmup_cosine(0.1, warmup_steps=10, total_steps=100, lr_min=0.001, lr_start=0.01),
+    linear_decay(0.1, total_steps=100, lr_min=0.001, warmup_steps=10, lr_start=0.01),
+    warmup_stable_decay(0.1, warmup_steps=10, decay_steps=20, total_steps=100, lr_min=0.001),
+    one_cycle(0.1, total_steps=100),
 ]
 IDS = [s.name for s in ALL_SCHEDULES]
 
@@ -38,6 +45,8 @@ IDS = [s.name for s in ALL_SCHEDULES]
         cosine_decay(0.01, total_steps=1),
         cosine_decay(0.01, total_steps=1000, lr_min=0.001),
         warmup_cosine(0.01, warmup_steps=0, total_steps=10),
+        linear_decay(0.01, total_steps=10),
+        warmup_stable_decay(0.01, warmup_steps=0, decay_steps=5, total_steps=10),
     ],
     ids=lambda s: repr(s),
 )
@@ -334,3 +343,206 @@ def test_non_integer_step_array_rejected(bad):
 def test_bad_arguments_give_clear_errors(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+# --------------------------------------------------------------- one step or many: bit for bit
+
+# Schedules whose vectorised numpy formula rounds differently from the scalar one
+# (issue 13: step_decay(0.1, drop=0.1, every=10) gave 0.001 for the array and
+# 0.0010000000000000002 for s(20)), plus every kind with awkward constants.
+BIT_CASES = ALL_SCHEDULES + [
+    step_decay(0.1, drop=0.1, every=10),
+    step_decay(0.3, drop=0.7, every=3),
+    exponential_decay(0.7, gamma=0.993),
+    cosine_decay(0.3, total_steps=777, lr_min=1e-4),
+    warmup_cosine(0.3, warmup_steps=33, total_steps=777, lr_start=1e-3),
+    linear_decay(0.3, total_steps=701, warmup_steps=7),
+    warmup_stable_decay(0.3, 13, 101, 999, shape="1-sqrt"),
+    warmup_stable_decay(0.3, 13, 101, 999, shape="cosine"),
+    one_cycle(0.37, total_steps=999, div_factor=7.0, final_div_factor=33.0),
+]
+
+
+@pytest.mark.parametrize("schedule", BIT_CASES, ids=[repr(s) for s in BIT_CASES])
+def test_array_evaluation_equals_scalar_evaluation_bit_for_bit(schedule):
+    steps = np.arange(1200)
+    values = schedule(steps)
+    scalars = [schedule(int(k)) for k in steps]
+    # == on floats: bit for bit (no tolerance), also for shuffled and repeated steps.
+    assert values.tolist() == scalars
+    rng = np.random.default_rng(13)
+    mixed = rng.integers(0, 1200, size=(40, 3))
+    assert schedule(mixed).tolist() == [[scalars[k] for k in row] for row in mixed]
+
+
+def test_step_decay_issue_13_case():
+    s = step_decay(0.1, drop=0.1, every=10)
+    assert s(np.arange(30))[20] == s(20) == 0.1 * 0.1**2
+
+
+def test_trajectory_with_a_schedule_equals_step_by_step():
+    from optlib import SGD, Ravine, trajectory
+
+    schedule = step_decay(0.1, drop=0.1, every=10)
+    path = trajectory(SGD(lr=schedule), Ravine(kappa=3), steps=30)
+    opt, theta, ravine = SGD(lr=schedule), np.array(Ravine(kappa=3).start, dtype=float), Ravine(3)
+    for k in range(30):
+        theta = opt.step(theta, np.array(ravine.grad(*theta)))
+        assert theta.tolist() == path[k + 1].tolist(), k
+
+
+# --------------------------------------------------------------- huge numbers: ValueError
+
+
+@pytest.mark.parametrize(
+    "make, param",
+    [
+        (lambda: constant(10**400), "lr"),
+        (lambda: step_decay(10**400), "lr"),
+        (lambda: step_decay(0.1, drop=10**400), "drop"),
+        (lambda: step_decay(0.1, every=10**400), "every"),
+        (lambda: exponential_decay(0.1, gamma=-(10**400)), "gamma"),
+        (lambda: cosine_decay(0.1, total_steps=10**400), "total_steps"),
+        (lambda: cosine_decay(0.1, 10, lr_min=10**400), "lr_min"),
+        (lambda: warmup_cosine(0.1, 10**400, 10), "total_steps|warmup_steps"),
+        (lambda: warmup_cosine(0.1, 1, 10, lr_start=10**400), "lr_start"),
+        (lambda: linear_decay(10**400, 10), "lr"),
+        (lambda: linear_decay(0.1, 10**400), "total_steps"),
+        (lambda: warmup_stable_decay(0.1, 1, 10**400, 10**401), "total_steps"),
+        (lambda: one_cycle(0.1, 100, div_factor=10**400), "div_factor"),
+        (lambda: one_cycle(0.1, 100, final_div_factor=10**400), "final_div_factor"),
+        (lambda: one_cycle(0.1, 2**53 + 1), "total_steps"),
+    ],
+)
+def test_huge_arguments_raise_value_error_naming_the_parameter(make, param):
+    with pytest.raises(ValueError, match=rf"({param}) must be"):
+        make()
+
+
+@pytest.mark.parametrize("schedule", ALL_SCHEDULES, ids=IDS)
+def test_huge_steps_raise_value_error(schedule):
+    with pytest.raises(ValueError, match=r"step t must be an integer <= 2\*\*53"):
+        schedule(10**400)
+    assert schedule(MAX_STEPS) == schedule(MAX_STEPS)  # the largest step still works
+    with pytest.raises(ValueError, match=r"steps t must all be <= 2\*\*53"):
+        schedule(np.array([0, 2**62]))
+
+
+# --------------------------------------------------------------- linear decay
+
+
+def test_linear_decay_by_hand():
+    s = linear_decay(0.8, total_steps=8)
+    assert [s(t) for t in range(10)] == pytest.approx([0.8 - 0.1 * t for t in range(9)] + [0.0],
+                                                      abs=1e-15)
+    assert s(0) == 0.8 and s(8) == 0.0 and s(100) == 0.0
+
+
+def test_linear_decay_with_warmup_key_points():
+    s = linear_decay(0.1, total_steps=110, lr_min=0.01, warmup_steps=10, lr_start=0.02)
+    assert s(0) == 0.02
+    assert s(5) == pytest.approx(0.06, abs=1e-15)
+    assert s(10) == 0.1  # the peak exactly at the end of the warm-up
+    assert s(60) == pytest.approx(0.055, abs=1e-15)  # half-way down
+    assert s(110) == 0.01 and s(111) == 0.01
+    values = s(np.arange(200))
+    assert np.all(np.diff(values[:11]) > 0) and np.all(np.diff(values[10:]) <= 0)
+    # The decay is a straight line: constant differences.
+    np.testing.assert_allclose(np.diff(values[10:111]), -0.09 / 100, rtol=1e-9)
+
+
+# --------------------------------------------------------------- warmup-stable-decay
+
+
+def test_wsd_phases():
+    s = warmup_stable_decay(0.1, warmup_steps=10, decay_steps=20, total_steps=100,
+                            lr_min=0.01, lr_start=0.0)
+    assert s(0) == 0.0 and s(5) == pytest.approx(0.05, abs=1e-15)
+    assert all(s(t) == 0.1 for t in range(10, 81))  # stable: t = 10 .. 80 = total - decay
+    assert s(90) == pytest.approx(0.055, abs=1e-15)  # half-way through a linear decay
+    assert s(100) == 0.01 and s(1000) == 0.01
+
+
+@pytest.mark.parametrize(
+    "shape, remaining",
+    [("linear", 0.75), ("1-sqrt", 0.5), ("cosine", (1 + math.cos(math.pi / 4)) / 2)],
+)
+def test_wsd_shapes_a_quarter_into_the_decay(shape, remaining):
+    # p = 1/4: linear leaves 3/4 of the rate, 1-sqrt leaves 1 - 1/2, cosine (1 + cos(pi/4))/2.
+    s = warmup_stable_decay(1.0, warmup_steps=0, decay_steps=40, total_steps=100, shape=shape)
+    assert s(70) == pytest.approx(remaining, rel=1e-12)
+    assert s(60) == 1.0 and s(100) == 0.0
+    assert np.all(np.diff(s(np.arange(101))) <= 0)
+
+
+def test_wsd_without_warmup_or_stable_phase_is_a_plain_decay():
+    w = warmup_stable_decay(0.1, warmup_steps=0, decay_steps=50, total_steps=50)
+    np.testing.assert_allclose(w(np.arange(60)), linear_decay(0.1, 50)(np.arange(60)),
+                               rtol=1e-12, atol=1e-17)
+    c = warmup_stable_decay(0.1, 0, 50, 50, shape="cosine")
+    np.testing.assert_allclose(c(np.arange(60)), cosine_decay(0.1, 50)(np.arange(60)),
+                               rtol=1e-12, atol=1e-17)
+
+
+# --------------------------------------------------------------- one-cycle
+
+
+def test_one_cycle_key_points_and_defaults():
+    s = one_cycle(1.0, total_steps=100)
+    assert s.params["warmup_steps"] == 30  # pct_start 0.3, as PyTorch
+    assert s(0) == 1.0 / 25  # div_factor 25
+    assert s(30) == 1.0
+    assert s(100) == pytest.approx(1.0 / 25 / 1e4, rel=1e-12) and s(150) == s(100)
+    assert s(15) == pytest.approx((0.04 + 1.0) / 2, rel=1e-12)  # half-way up the cosine
+    values = s(np.arange(101))
+    assert np.all(np.diff(values[:31]) > 0) and np.all(np.diff(values[30:]) < 0)
+
+
+def test_one_cycle_matches_pytorch_formula_shifted_by_one_step():
+    # torch.optim.lr_scheduler.OneCycleLR (anneal_strategy="cos", three_phase=False):
+    # phase ends at step pct*T - 1 and T - 1, cosine interpolation in each phase. Ours
+    # ends at warmup_steps and total_steps; so ours(t) == torch(t) with T_torch = T + 1
+    # and the peak at pct*T_torch - 1 = warmup_steps.
+    def torch_rate(step, max_lr, total, peak_step, div, final_div):
+        initial, minimum = max_lr / div, max_lr / div / final_div
+
+        def anneal(start, end, pct):
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+        if step <= peak_step:
+            return anneal(initial, max_lr, step / peak_step)
+        return anneal(max_lr, minimum, (step - peak_step) / (total - 1 - peak_step))
+
+    ours = one_cycle(0.5, total_steps=90, warmup_steps=27, div_factor=10.0, final_div_factor=100.0)
+    for t in range(91):
+        assert ours(t) == pytest.approx(torch_rate(t, 0.5, 91, 27, 10.0, 100.0), rel=1e-12)
+
+
+def test_new_schedules_reject_bad_arguments():
+    with pytest.raises(ValueError, match=r"linear_decay: warmup_steps must be smaller than"):
+        linear_decay(0.1, 10, warmup_steps=10)
+    with pytest.raises(ValueError, match=r"linear_decay: lr_min must be <= lr"):
+        linear_decay(0.1, 10, lr_min=0.2)
+    with pytest.raises(ValueError, match=r"warmup_steps \+ decay_steps must be <= total_steps=10"):
+        warmup_stable_decay(0.1, 5, 6, 10)
+    with pytest.raises(ValueError, match=r"decay_steps must be an integer >= 1, got 0"):
+        warmup_stable_decay(0.1, 5, 0, 10)
+    with pytest.raises(ValueError, match=r"shape must be one of .*'linear'.*got 'sqrt'"):
+        warmup_stable_decay(0.1, 5, 5, 10, shape="sqrt")
+    with pytest.raises(ValueError, match=r"one_cycle: warmup_steps must be smaller"):
+        one_cycle(0.1, 10, warmup_steps=10)
+    with pytest.raises(ValueError, match=r"one_cycle: total_steps must be an integer >= 2"):
+        one_cycle(0.1, 1)
+    with pytest.raises(ValueError, match=r"div_factor must be a finite number >= 1, got 0.5"):
+        one_cycle(0.1, 10, div_factor=0.5)
+    with pytest.raises(TypeError, match=r"final_div_factor must be a finite number >= 1.*str"):
+        one_cycle(0.1, 10, final_div_factor="big")
+
+
+@pytest.mark.parametrize("schedule", ALL_SCHEDULES[5:], ids=IDS[5:])
+def test_new_schedules_repr_round_trips(schedule):
+    namespace = {"linear_decay": linear_decay, "warmup_stable_decay": warmup_stable_decay,
+                 "one_cycle": one_cycle}
+    again = eval(repr(schedule), namespace)
+    assert again == schedule
+    assert again(np.arange(120)).tolist() == schedule(np.arange(120)).tolist()
