@@ -57,6 +57,7 @@ import numpy as np
 from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from PIL import Image
 
 from . import plotting
@@ -265,11 +266,11 @@ class Explorer:
         if len(self.lines) > 1:
             self.figure.legend(handles=list(paths.values()), loc="outside lower center",
                                ncols=min(len(self.lines), 4))
-        # Lay out once, with the first landscape, then freeze the layout so that every
-        # cached background puts the axes in the same place.
-        self._background(run.landscape)
+        # The figure is laid out anew for each landscape (its tick labels differ: a
+        # layout made for one cuts another's off), by hand, when its background is
+        # drawn (see _background); between those, the axes stay where they were put.
+        self._layout = ConstrainedLayoutEngine()
         self.figure.set_layout_engine("none")
-        self._backgrounds.clear()
 
     def _all_lines(self):
         return [line for pair in self.lines.values() for line in pair]
@@ -285,9 +286,12 @@ class Explorer:
             bottom = self.loss_floor
             top = 10 * float(plotting.suboptimality(landscape, start))
             self.ax_loss.set_ylim(bottom, max(top, 10 * bottom))
-            self.canvas.draw()
-            view = (self.ax_path.get_xlim(), self.ax_path.get_ylim(),
-                    self.ax_path.get_position(), self.ax_loss.get_ylim())
+            self._layout.execute(self.figure)  # room for this landscape's labels
+            self.canvas.draw()  # applies the contour panel's aspect ratio, too
+            positions = tuple((ax.get_position(original=True), ax.get_position())
+                              for ax in (self.ax_path, self.ax_loss))
+            view = (self.ax_path.get_xlim(), self.ax_path.get_ylim(), positions,
+                    self.ax_loss.get_ylim())
             self._backgrounds[key] = (self.canvas.copy_from_bbox(self.figure.bbox), view)
             for artist in set(self.ax_path.get_children()) - before:
                 artist.remove()  # the pixels are cached; the artists are not needed
@@ -300,11 +304,13 @@ class Explorer:
             self._background(self.landscape_for(values))
 
     def _draw(self, run):
-        pixels, (xlim, ylim, position, loss_ylim) = self._background(run.landscape)
+        pixels, (xlim, ylim, positions, loss_ylim) = self._background(run.landscape)
         # Put the axes back as they were when this background was drawn.
         self.ax_path.set(xlim=xlim, ylim=ylim)
-        self.ax_path.set_position(position)
         self.ax_loss.set_ylim(loss_ylim)
+        for ax, (original, active) in zip((self.ax_path, self.ax_loss), positions):
+            ax.set_position(original, which="original")
+            ax.set_position(active, which="active")
         bounds = (xlim, ylim)
         steps = np.arange(self.steps + 1)
         for name, lines in self.lines.items():

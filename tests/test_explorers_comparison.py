@@ -56,3 +56,41 @@ def test_rates_tuned_elsewhere_change_the_race(explorer):
     other = explorer.run({"landscape": "Rosenbrock", "rates": "ravine κ=100, rotated"})
     assert np.isfinite(own.losses["SGD"]).all()
     assert not np.isfinite(other.losses["SGD"]).all()  # a ravine rate on Rosenbrock
+
+
+def _outside_the_figure(explorer, values):
+    """The axes (x or y of each panel) whose tick labels or axis label stick out of the
+    picture for ``values``, as the picture shows them."""
+    explorer._draw(explorer.run(values))  # puts the axes where this picture has them
+    renderer = explorer.canvas.get_renderer()
+    width, height = explorer.canvas.get_width_height()
+    bad = []
+    for panel, ax in (("paths", explorer.ax_path), ("loss", explorer.ax_loss)):
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            box = axis.get_tightbbox(renderer)  # the ticks shown, their labels, the label
+            if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5:
+                bad.append(f"{panel} {name}: {[round(v) for v in box.extents]}")
+    return bad
+
+
+def test_every_combination_keeps_its_axis_labels_inside_the_picture():
+    # A layout made for one landscape cut the y labels of others off (~45 px left of the
+    # picture for the unrotated ravines): each landscape gets its own layout.
+    explorer = optimizer_race()
+    explorer.prepare()  # every background drawn first, in the widget's order
+    bad = {}
+    for landscape in LANDSCAPES:
+        for rates in RATES_FROM:
+            outside = _outside_the_figure(explorer, {"landscape": landscape, "rates": rates})
+            if outside:
+                bad[(landscape, rates)] = outside
+    assert not bad, f"labels outside the picture: {bad}"
+
+
+def test_the_layout_does_not_drift_from_picture_to_picture():
+    explorer = optimizer_race()
+    values = {"landscape": "ravine κ=10", "rates": "this landscape"}
+    first = explorer.render(values)
+    for landscape in LANDSCAPES:
+        explorer.render({"landscape": landscape, "rates": "this landscape"})
+    assert explorer.render(values) == first
