@@ -2,7 +2,8 @@
 
 You can skip this on first reading: it is plumbing shared by the optimizers and the
 clipping functions, so that ``opt.step(params, grads)`` and
-``clip_by_global_norm(grads, 1.0)`` accept the same three shapes of input.
+``clip_by_global_norm(grads, 1.0)`` accept the same three shapes of input, and reject
+bad input with the same messages.
 """
 
 import numpy as np
@@ -13,7 +14,7 @@ def flatten(tree, name):
 
     ``labels`` name each leaf for error messages (``"params"``, ``"params[1]"``,
     ``"params['W1']"``); ``rebuild(new_leaves)`` puts new leaves back into a
-    container of the same kind (list, tuple or dict with the same key order).
+    container of the same kind (list, tuple, namedtuple, or dict with the same key order).
     """
     if isinstance(tree, np.ndarray):
         return [tree], [name], lambda leaves: leaves[0]
@@ -22,7 +23,9 @@ def flatten(tree, name):
             raise ValueError(f"{name} is an empty {type(tree).__name__}; give at least one array")
         kind = type(tree)
         labels = [f"{name}[{i}]" for i in range(len(tree))]
-        return list(tree), labels, lambda leaves: kind(leaves)
+        if hasattr(kind, "_make"):  # a namedtuple: its constructor takes one argument per field
+            return list(tree), labels, kind._make
+        return list(tree), labels, kind
     if isinstance(tree, dict):
         if len(tree) == 0:
             raise ValueError(f"{name} is an empty dict; give at least one array")
@@ -44,8 +47,12 @@ def structure(tree):
     return (type(tree).__name__, len(tree))
 
 
-def check_leaf(leaf, label):
-    """Raise TypeError unless ``leaf`` is a floating-point numpy array."""
+def check_leaf(leaf, label, accepted=None):
+    """Raise TypeError unless ``leaf`` is a floating-point numpy array.
+
+    ``accepted``: if given, a dict ``{dtype: None}`` of the only dtypes allowed, or
+    ``{dtype: reason}`` to explain why a floating dtype is refused.
+    """
     if not isinstance(leaf, np.ndarray):
         raise TypeError(
             f"{label} must be a floating-point numpy array, got {type(leaf).__name__}; "
@@ -55,6 +62,41 @@ def check_leaf(leaf, label):
         raise TypeError(
             f"{label} must be a floating-point numpy array, got dtype {leaf.dtype}; "
             f"convert it with .astype(float)"
+        )
+    if accepted is not None and leaf.dtype not in accepted:
+        names = ", ".join(str(np.dtype(d)) for d in accepted)
+        raise TypeError(
+            f"{label} has dtype {leaf.dtype}; accepted dtypes are {names}"
+            + REFUSED_DTYPES.get(leaf.dtype, "")
+        )
+
+
+#: Why a floating dtype is refused, appended to the message of :func:`check_leaf`.
+REFUSED_DTYPES = {
+    np.dtype(np.float16): (
+        ". In float16 the optimizers' arithmetic breaks down: eps = 1e-8 rounds to 0, "
+        "squared gradients underflow to 0 below ~2.4e-4 and overflow above 256, so finite "
+        "input gives nan or inf. Keep float32 master weights, as mixed-precision training "
+        "does, and cast: params.astype(np.float32)"
+    ),
+}
+
+
+def check_finite(leaf, label, what):
+    """Raise ValueError if array ``leaf`` has a nan or an infinite entry.
+
+    ``what`` names the kind of array in the message ("gradients", "parameters").
+    """
+    # A sum is finite only if every entry is (nan and inf propagate); it needs no
+    # temporary array. If it is not, look closer: it may only have overflowed.
+    with np.errstate(over="ignore", invalid="ignore"):
+        suspect = not np.isfinite(leaf.sum())
+    if suspect and not np.all(np.isfinite(leaf)):
+        flat = leaf.reshape(-1)
+        bad = np.flatnonzero(~np.isfinite(flat))
+        raise ValueError(
+            f"{label} contains {bad.size} non-finite value(s) (first at flat index "
+            f"{bad[0]}: {flat[bad[0]]}); {what} must be finite. The step was not taken."
         )
 
 
@@ -66,10 +108,13 @@ def same_structure(a, b, name_a, name_b):
 
 
 def unflatten(struct, leaves):
-    """Inverse of ``flatten`` given ``structure(tree)``: put ``leaves`` back in a container."""
+    """Inverse of ``flatten`` given ``structure(tree)``: put ``leaves`` back in a container.
+
+    A namedtuple's structure records only its name, so it comes back as a plain tuple.
+    """
     kind = struct[0]
     if kind == "array":
         return leaves[0]
     if kind == "dict":
         return dict(zip(struct[1], leaves))
-    return (tuple if kind == "tuple" else list)(leaves)
+    return (list if kind == "list" else tuple)(leaves)

@@ -167,9 +167,22 @@ def _check_positive(value, param, name):
     """A finite real number > 0 (not bool), returned as a Python float."""
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
         raise TypeError(
-            f"{name}: {param} must be a finite number > 0, got {type(value).__name__} {value!r}"
+            f"{name}: {param} must be a finite number > 0, got {type(value).__name__} "
+            f"{_shown(value)}"
         )
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: {param} must be a finite number > 0, got {value!r}")
-    return value
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{name}: {param} must be a finite number > 0, got {_shown(value)}, too large "
+            f"for a float"
+        ) from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name}: {param} must be a finite number > 0, got {number!r}")
+    return number
+
+
+def _shown(value):
+    """``repr(value)``, shortened if it is very long (an integer like 10**400)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"

@@ -11,11 +11,25 @@ Conventions (the same in every class, stated once here)
   the first). A learning-rate schedule is called as ``lr(opt.t)`` just before an
   update, so the first update uses ``lr(0)``. Inside ``update`` the argument ``t`` is
   the number of the update being made, ``opt.t + 1`` (1 for the first), which is the
-  exponent in Adam's bias correction ``1 - beta1**t``.
+  exponent in Adam's bias correction ``1 - beta1**t``. You may set ``opt.t`` yourself
+  (an integer >= 0); anything else is refused.
 * **Inputs are never mutated.** ``step`` returns new arrays; the arrays you pass in
   are left as they were, so a list of stored parameters is a true trajectory.
-* **A rejected step changes nothing.** Bad input raises ``ValueError``/``TypeError``
-  before anything is written; parameters, state and ``t`` are unchanged.
+* **Bad input raises a clear error.** ``TypeError`` for the wrong kind of thing,
+  ``ValueError`` for a wrong value; the message names the parameter, the value it got
+  and what is accepted. Parameters and gradients must be float32 or float64 arrays
+  with finite entries, of the same structure, shapes and dtypes.
+* **A rejected step changes nothing.** A step is computed into new arrays and
+  committed (parameters returned, state and ``t`` advanced) only once every array has
+  been updated; any error on the way, even an overflow raised under
+  ``np.errstate(over="raise")``, leaves the optimizer exactly as it was. The same
+  holds for :meth:`Optimizer.load_state_dict` and for assigning a hyperparameter.
+* **No float16.** float16 params or grads are refused with a ``TypeError``: eps = 1e-8
+  rounds to 0 in float16, and squared gradients underflow to 0 below ~2.4e-4 and
+  overflow above 256, so finite input would give nan or inf. Do as mixed-precision
+  training does: keep float32 master weights for the optimizer and cast the float16
+  copies used elsewhere (``params.astype(np.float32)``). The dtype you pass in is the
+  dtype you get back, and the dtype of the state.
 * **epsilon sits outside the square root** (``sqrt(v) + eps``), as in PyTorch, for
   AdaGrad, RMSprop and the Adam family. Adadelta is the exception its paper defines
   (``sqrt(E + eps)``), and its docstring says so.
@@ -40,12 +54,17 @@ import numbers
 import numpy as np
 
 from . import _tree
-from .schedules import Schedule
 
 #: Elements per chunk when the base class walks a large array. Each chunk's
 #: temporaries stay in the CPU cache, which makes the readable, allocating update
 #: rules about 3x faster on big arrays than applying them to the whole array at once.
 CHUNK_SIZE = 16384
+
+#: The dtypes accepted for params and grads (see "No float16" above).
+FLOAT_DTYPES = {np.dtype(np.float32): None, np.dtype(np.float64): None}
+
+#: The largest step count ``t`` accepted: 2**53, beyond which float64 cannot count steps.
+MAX_T = 2**53
 
 
 def sqrt(x):
@@ -62,6 +81,12 @@ def maximum(a, b):
 
 def _zeros_like(theta):
     return 0.0 if isinstance(theta, float) else np.zeros_like(theta)
+
+
+def _shown(value):
+    """``repr(value)``, shortened if it is very long (an integer like 10**400)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
 
 
 # One rule per hyperparameter name, shared by every optimizer: (test, what is accepted).
@@ -85,12 +110,28 @@ def _checked(owner, name, value):
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
-            f"{owner}: {name} must be {accepted}, got {value!r} ({type(value).__name__})"
+            f"{owner}: {name} must be {accepted}, got {_shown(value)} ({type(value).__name__})"
         )
-    value = float(value)
-    if not (math.isfinite(value) and test(value)):
-        raise ValueError(f"{owner}: {name} must be {accepted}, got {value!r}")
-    return value
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{owner}: {name} must be {accepted}, got {_shown(value)}, too large for a float"
+        ) from None
+    if not (math.isfinite(number) and test(number)):
+        raise ValueError(f"{owner}: {name} must be {accepted}, got {number!r}")
+    return number
+
+
+def _checked_t(owner, value):
+    """Return ``value`` as an int if it is a valid step count."""
+    accepted = "an integer in [0, 2**53] (the number of updates completed)"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: t must be {accepted}, got {_shown(value)} "
+                        f"({type(value).__name__})")
+    if not 0 <= value <= MAX_T:
+        raise ValueError(f"{owner}: t must be {accepted}, got {_shown(value)}")
+    return int(value)
 
 
 class Optimizer:
@@ -104,16 +145,18 @@ class Optimizer:
             return theta, m, v       # new values, same order as state_names
 
     ``update`` receives numpy arrays (or Python floats, see :func:`trajectory`) and
-    must return new values rather than change its arguments in place.
+    must return new values rather than change its arguments in place. The state it
+    receives is matched to ``state_names`` by name, never by position in a dict.
 
     Attributes:
-        t: number of updates completed so far.
+        t: number of updates completed so far (assignable: an integer >= 0).
         state: a copy of the optimizer's state, shaped like the parameters
             (``{"m": ..., "v": ...}`` for one array; a list or dict of such dicts
             for a list or dict of arrays). ``None`` before the first step.
     """
 
     state_names = ()
+    _spare = None  # state arrays free to be overwritten by the next step (see _apply)
 
     def __init__(self, **hyperparameters):
         object.__setattr__(self, "_hyperparameter_names", tuple(hyperparameters))
@@ -122,10 +165,20 @@ class Optimizer:
         self.reset()
 
     def __setattr__(self, name, value):
-        # Hyperparameters may change between steps; every assignment is checked.
+        # Hyperparameters may change between steps, and t may be set; every assignment
+        # is checked, and a refused one keeps the old value.
         if name in self._hyperparameter_names:
             value = _checked(type(self).__name__, name, value)
+        elif name == "t":
+            value = _checked_t(type(self).__name__, value)
         object.__setattr__(self, name, value)
+
+    def __getstate__(self):
+        # A copy or a pickle needs no spare buffers.
+        return {k: v for k, v in self.__dict__.items() if k != "_spare"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
     @property
     def hyperparameters(self):
@@ -141,8 +194,9 @@ class Optimizer:
     def reset(self):
         """Forget all state: the next step is update number 1 again."""
         self.t = 0
-        self._states = None  # one dict per parameter array
+        self._states = None  # one dict per parameter array, of 1-D arrays (or numbers)
         self._layout = None  # structure, shapes and dtypes fixed by the first step
+        self._spare = None
 
     def init_state(self, theta):
         """Initial state for one parameter array (or float): zeros by default."""
@@ -154,25 +208,33 @@ class Optimizer:
         if not callable(lr):
             return lr
         value = lr(self.t)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            math.isfinite(value) and value >= 0
-        ):
+        number = math.nan
+        if not isinstance(value, bool) and isinstance(value, numbers.Real):
+            try:
+                number = float(value)
+            except OverflowError:
+                pass
+        if not (math.isfinite(number) and number >= 0):
             raise ValueError(
-                f"{type(self).__name__}: the schedule given as lr returned {value!r} at "
+                f"{type(self).__name__}: the schedule given as lr returned {_shown(value)} at "
                 f"t={self.t}; a learning rate must be a finite number >= 0"
             )
-        return float(value)
+        return number
 
     @property
     def state(self):
         """A copy of the state, shaped like the parameters (None before the first step)."""
         if self._states is None:
             return None
-        shaped = [
-            {k: v.reshape(shape) if isinstance(v, np.ndarray) else v for k, v in s.items()}
-            for s, shape in zip(copy.deepcopy(self._states), self._layout["shapes"])
+        return _tree.unflatten(self._layout["structure"], self._shaped_states())
+
+    def _shaped_states(self):
+        """Copies of the per-array state dicts, arrays reshaped like the parameters."""
+        return [
+            {k: v.reshape(shape).copy() if isinstance(v, np.ndarray) else v
+             for k, v in s.items()}
+            for s, shape in zip(self._states, self._layout["shapes"])
         ]
-        return _tree.unflatten(self._layout["structure"], shaped)
 
     # -- the step ----------------------------------------------------------------------
 
@@ -184,43 +246,37 @@ class Optimizer:
         """Make one update and return the new parameters (same structure as ``params``).
 
         Args:
-            params: a float numpy array, or a list/tuple/dict of them.
-            grads: gradients with exactly the same structure, shapes and dtypes.
+            params: a float32 or float64 numpy array with finite entries, or a
+                list/tuple/dict of them.
+            grads: gradients with exactly the same structure, shapes and dtypes, finite.
 
         Returns:
-            New arrays; ``params`` and ``grads`` are not modified.
+            New arrays; ``params`` and ``grads`` are not modified. If the update itself
+            overflows, the new parameters may hold inf or nan (a diverged run); the
+            next step then refuses them.
 
         Raises:
-            TypeError, ValueError: for mismatched or non-finite input. Nothing changes
-            when an error is raised.
+            TypeError, ValueError: for mismatched, non-float, float16 or non-finite
+            input. Nothing changes when any error is raised.
         """
         p_leaves, labels, rebuild = _tree.flatten(params, "params")
-        g_leaves, _, _ = _tree.flatten(grads, "grads")
+        g_leaves, g_labels, _ = _tree.flatten(grads, "grads")
         _tree.same_structure(params, grads, "params", "grads")
-        for p, g, label in zip(p_leaves, g_leaves, labels):
-            _tree.check_leaf(p, label)
-            _tree.check_leaf(g, "grads" + label[len("params"):])
+        for p, g, label, g_label in zip(p_leaves, g_leaves, labels, g_labels):
+            _tree.check_leaf(p, label, FLOAT_DTYPES)
+            _tree.check_leaf(g, g_label, FLOAT_DTYPES)
             if p.shape != g.shape:
                 raise ValueError(
-                    f"grads{label[len('params'):]} has shape {g.shape} but {label} has "
-                    f"shape {p.shape}; they must match"
+                    f"{g_label} has shape {g.shape} but {label} has shape {p.shape}; "
+                    f"they must match"
                 )
             if p.dtype != g.dtype:
                 raise TypeError(
-                    f"grads{label[len('params'):]} has dtype {g.dtype} but {label} has "
-                    f"dtype {p.dtype}; they must match"
+                    f"{g_label} has dtype {g.dtype} but {label} has dtype {p.dtype}; "
+                    f"they must match"
                 )
-            # A sum is finite only if every entry is (nan and inf propagate); it
-            # needs no temporary array. If it is not, look closer: it may only overflow.
-            with np.errstate(over="ignore", invalid="ignore"):
-                suspect = not np.isfinite(g.sum())
-            if suspect and not np.all(np.isfinite(g)):
-                bad = np.flatnonzero(~np.isfinite(g.ravel()))
-                raise ValueError(
-                    f"grads{label[len('params'):]} contains {bad.size} non-finite value(s) "
-                    f"(first at flat index {bad[0]}: {g.ravel()[bad[0]]}); gradients must be "
-                    f"finite. The step was not taken."
-                )
+            _tree.check_finite(p, label, "parameters")
+            _tree.check_finite(g, g_label, "gradients")
         layout = {
             "structure": _tree.structure(params),
             "shapes": [p.shape for p in p_leaves],
@@ -234,30 +290,47 @@ class Optimizer:
         states = self._states
         if states is None:
             states = [self.init_state(p.reshape(-1)) for p in p_leaves]
+        spare = self._spare or [None] * len(states)
         new_leaves, new_states = [], []
-        for p, g, s in zip(p_leaves, g_leaves, states):
-            new_p, new_s = self._apply(p.reshape(-1), g.reshape(-1), s, lr, t)
+        for p, g, s, out in zip(p_leaves, g_leaves, states, spare):
+            new_p, new_s = self._apply(p.reshape(-1), g.reshape(-1), s, lr, t, out)
             new_leaves.append(new_p.reshape(p.shape))
             new_states.append(new_s)
+        new_params = rebuild(new_leaves)
 
-        # Commit only now: everything that can fail has run.
-        self._states, self._layout, self.t = new_states, layout, t
-        return rebuild(new_leaves)
+        # Commit only now, all together: everything that can fail has run. The old
+        # state's arrays become the buffers the next step writes into.
+        self._states, self._spare, self._layout = new_states, states, layout
+        object.__setattr__(self, "t", t)
+        return new_params
 
-    def _apply(self, theta, g, state, lr, t):
+    def _apply(self, theta, g, state, lr, t, out=None):
         """Run ``update`` over 1-D ``theta``/``g`` in cache-sized chunks.
 
-        Array state is overwritten chunk by chunk (it belongs to the optimizer; the
-        ``state`` property hands out copies); the new parameters go to a new array.
+        Reads ``state`` and writes the new parameters into a new array and the new
+        state into the arrays of ``out`` (the state from before the last step, which
+        nothing else refers to; new arrays if None), so ``state`` itself is intact
+        until :meth:`step` commits the new one. Reusing ``out`` costs a second copy of
+        the state in memory and saves the page faults of fresh arrays on every step.
         """
+        old = [state[name] for name in self.state_names]
         new_theta = np.empty_like(theta)
-        new_state = dict(state)
+        new_state = {}
+        for name, value in zip(self.state_names, old):
+            if not isinstance(value, np.ndarray):
+                new_state[name] = value
+            elif out is not None and out[name].shape == value.shape and (
+                out[name].dtype == value.dtype
+            ):
+                new_state[name] = out[name]
+            else:
+                new_state[name] = np.empty_like(value)
         for start in range(0, max(theta.size, 1), CHUNK_SIZE):
             chunk = slice(start, start + CHUNK_SIZE)
-            args = [s[chunk] if isinstance(s, np.ndarray) else s for s in state.values()]
+            args = [s[chunk] if isinstance(s, np.ndarray) else s for s in old]
             theta_chunk, *state_chunk = self.update(theta[chunk], g[chunk], *args, lr, t)
             new_theta[chunk] = theta_chunk
-            for name, value in zip(self.state_names, state_chunk):
+            for name, value in zip(self.state_names, state_chunk, strict=True):
                 if isinstance(new_state[name], np.ndarray):
                     new_state[name][chunk] = value
                 else:
@@ -284,62 +357,272 @@ class Optimizer:
     # -- checkpoints -------------------------------------------------------------------
 
     def state_dict(self):
-        """A copy of everything needed to resume: hyperparameters, ``t`` and state.
+        """A copy of everything needed to resume: class, hyperparameters, ``t`` and state.
 
-        Plain dicts, lists, numbers and arrays, so it can be pickled. A schedule given
-        as ``lr`` is stored as the object itself.
+        The checkpoint format, a dict with exactly these keys::
+
+            "optimizer":       the class name, e.g. "Adam"
+            "hyperparameters": {"lr": 0.001, "beta1": 0.9, ...}, every hyperparameter
+                               by name (lr may be a schedule object)
+            "t":               the number of updates completed, an int
+            "structure":       how the parameters were given: ("array",),
+                               ("dict", (key, ...)), ("list", n) or ("tuple", n)
+                               (a namedtuple gives its own name); None before the
+                               first step
+            "shapes":          the shape of each parameter array, in the order of
+                               flattening (dict key order, list order); None before
+            "dtypes":          the dtype of each, "float32" or "float64"; None before
+            "state":           one dict per parameter array, in the same order, keyed
+                               by state name (Adam: {"m": array, "v": array}), each
+                               array of that parameter's shape and dtype; NAdam's
+                               "mu_product" is a number; None before the first step
+
+        The keys of every dict may come in any order: the state is matched by name. It
+        holds plain dicts, lists, tuples, numbers and arrays, so it can be pickled; for
+        JSON, write the arrays as lists, e.g.
+        ``json.dumps(opt.state_dict(), default=np.ndarray.tolist)`` (a schedule cannot
+        be written as JSON). :meth:`load_state_dict` accepts the lists back.
         """
         layout = self._layout
         return {
             "optimizer": type(self).__name__,
             "hyperparameters": dict(self.hyperparameters),
             "t": self.t,
-            "state": copy.deepcopy(self._states),
             "structure": None if layout is None else layout["structure"],
             "shapes": None if layout is None else list(layout["shapes"]),
             "dtypes": None if layout is None else [str(d) for d in layout["dtypes"]],
+            "state": None if self._states is None else self._shaped_states(),
         }
 
     def load_state_dict(self, state_dict):
         """Resume from :meth:`state_dict`; the next step continues the same run exactly.
 
-        Raises ValueError (changing nothing) if the dict was saved by another optimizer
-        or is incomplete.
+        The whole dict is checked before anything is assigned: the optimizer class,
+        every hyperparameter, ``t``, the structure, and each state entry's name, shape,
+        dtype and finiteness against ``shapes`` and ``dtypes`` (the format is described
+        in :meth:`state_dict`). A state entry may be an array of exactly the recorded
+        dtype, or a (nested) list of numbers, as a JSON round trip gives, that converts
+        to that dtype without rounding. The arrays are copied.
+
+        Raises:
+            TypeError, ValueError: naming the first field that is wrong, what it holds
+            and what is accepted. The optimizer is then left exactly as it was.
         """
-        name = type(self).__name__
-        expected = {"optimizer", "hyperparameters", "t", "state", "structure", "shapes", "dtypes"}
-        if not isinstance(state_dict, dict) or set(state_dict) != expected:
-            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+        hyper, t, layout, states = _Checkpoint(self).check(state_dict)
+        for name, value in hyper.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "t", t)
+        self._states, self._layout, self._spare = states, layout, None
+
+
+class _Checkpoint:
+    """Validation of a checkpoint for one optimizer (see ``Optimizer.state_dict``)."""
+
+    KEYS = ("optimizer", "hyperparameters", "t", "structure", "shapes", "dtypes", "state")
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.name = type(optimizer).__name__
+
+    def fail(self, error, field, message):
+        return error(f"load_state_dict: state_dict{field} {message}")
+
+    def check(self, state_dict):
+        """Return ``(hyperparameters, t, layout, states)``, or raise."""
+        if not isinstance(state_dict, dict):
             raise ValueError(
-                f"load_state_dict: expected a dict with keys {sorted(expected)}, got {got}"
+                f"load_state_dict: expected a dict with keys {sorted(self.KEYS)} (from "
+                f"state_dict()), got {type(state_dict).__name__}"
             )
-        if state_dict["optimizer"] != name:
+        missing = sorted(set(self.KEYS) - set(state_dict), key=str)
+        extra = sorted(set(state_dict) - set(self.KEYS), key=str)
+        if missing or extra:
             raise ValueError(
-                f"load_state_dict: this state_dict was saved by {state_dict['optimizer']}, "
-                f"not {name}"
+                f"load_state_dict: expected a dict with keys {sorted(self.KEYS)}, got "
+                f"{sorted(state_dict, key=str)} (missing {missing}, unexpected {extra})"
             )
-        hyper = state_dict["hyperparameters"]
-        if set(hyper) != set(self._hyperparameter_names):
+        saved_by = state_dict["optimizer"]
+        if not isinstance(saved_by, str) or saved_by != self.name:
             raise ValueError(
-                f"load_state_dict: hyperparameters {sorted(hyper)} do not match "
-                f"{name}'s {sorted(self._hyperparameter_names)}"
+                f"load_state_dict: this state_dict was saved by "
+                f"{saved_by if isinstance(saved_by, str) else _shown(saved_by)}, not "
+                f"{self.name} (state_dict['optimizer'] must be {self.name!r})"
             )
-        checked = {k: _checked(name, k, v) for k, v in hyper.items()}
-        t = state_dict["t"]
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-            raise ValueError(f"load_state_dict: t must be an integer >= 0, got {t!r}")
-        for k, v in checked.items():
-            setattr(self, k, v)
-        self.t = int(t)
-        self._states = copy.deepcopy(state_dict["state"])
-        if state_dict["structure"] is None:
-            self._layout = None
+        hyper = self.hyperparameters(state_dict["hyperparameters"])
+        try:
+            t = _checked_t(self.name, state_dict["t"])
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"load_state_dict: state_dict['t']: {error}") from None
+        layout = self.layout(state_dict)
+        states = None if layout is None else self.states(state_dict["state"], layout)
+        return hyper, t, layout, states
+
+    def hyperparameters(self, hyper):
+        names = self.optimizer._hyperparameter_names
+        if not isinstance(hyper, dict):
+            raise self.fail(TypeError, "['hyperparameters']",
+                            f"must be a dict of {self.name}'s hyperparameters {list(names)}, "
+                            f"got {type(hyper).__name__}")
+        if set(hyper) != set(names):
+            raise self.fail(ValueError, "['hyperparameters']",
+                            f"has keys {sorted(hyper, key=str)}; {self.name}'s "
+                            f"hyperparameters are {sorted(names)}")
+        checked = {}
+        for name in names:
+            try:
+                checked[name] = _checked(self.name, name, hyper[name])
+            except (TypeError, ValueError) as error:
+                raise type(error)(
+                    f"load_state_dict: state_dict['hyperparameters'][{name!r}]: {error}"
+                ) from None
+        return checked
+
+    def layout(self, state_dict):
+        """The layout ``{"structure", "shapes", "dtypes"}``, or None before any step."""
+        structure = state_dict["structure"]
+        if structure is None:
+            for key in ("shapes", "dtypes", "state"):
+                if state_dict[key] is not None:
+                    raise self.fail(
+                        ValueError, f"[{key!r}]",
+                        f"is a {type(state_dict[key]).__name__} but state_dict['structure'] "
+                        f"is None (no step made); give all four of structure, shapes, "
+                        f"dtypes and state, or none")
+            return None
+        structure, n = self.structure(structure)
+        shapes, dtypes = state_dict["shapes"], state_dict["dtypes"]
+        for key, value in (("shapes", shapes), ("dtypes", dtypes)):
+            if not isinstance(value, (list, tuple)) or len(value) != n:
+                got = (f"{type(value).__name__} of length {len(value)}"
+                       if isinstance(value, (list, tuple)) else _shown(value))
+                raise self.fail(ValueError if isinstance(value, (list, tuple)) else TypeError,
+                                f"[{key!r}]",
+                                f"must be a list with one entry per parameter array ({n}, "
+                                f"from state_dict['structure']), got {got}")
+        return {
+            "structure": structure,
+            "shapes": [self.shape(s, f"['shapes'][{i}]") for i, s in enumerate(shapes)],
+            "dtypes": [self.dtype(d, f"['dtypes'][{i}]") for i, d in enumerate(dtypes)],
+        }
+
+    def structure(self, structure):
+        """``(structure as a tuple, number of parameter arrays)``."""
+        accepted = ("None, ('array',), ('dict', (key, ...)), ('list', n) or ('tuple', n) "
+                    "with n >= 1")
+        if not isinstance(structure, (list, tuple)) or not structure:
+            raise self.fail(TypeError, "['structure']",
+                            f"must be {accepted}, got {_shown(structure)}")
+        kind = structure[0]
+        if len(structure) == 1 and isinstance(kind, str) and kind == "array":
+            return ("array",), 1
+        if kind == "dict" and len(structure) == 2 and isinstance(structure[1], (list, tuple)):
+            keys = structure[1]
+            try:
+                unique = len(set(keys)) == len(keys) > 0
+            except TypeError:  # an unhashable key, e.g. a list after JSON
+                unique = False
+            if unique:
+                return ("dict", tuple(keys)), len(keys)
+        elif (isinstance(kind, str) and kind not in ("array", "dict") and len(structure) == 2
+              and isinstance(structure[1], numbers.Integral)
+              and not isinstance(structure[1], bool) and structure[1] >= 1):
+            return (kind, int(structure[1])), int(structure[1])
+        raise self.fail(ValueError, "['structure']", f"must be {accepted}, got "
+                        f"{_shown(structure)}")
+
+    def shape(self, shape, field):
+        if isinstance(shape, (list, tuple)) and all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0
+            for n in shape
+        ):
+            return tuple(int(n) for n in shape)
+        raise self.fail(TypeError, field, f"must be a shape (a tuple of integers >= 0), "
+                        f"got {_shown(shape)}")
+
+    def dtype(self, dtype, field):
+        try:
+            found = np.dtype(dtype) if isinstance(dtype, (str, np.dtype)) else None
+        except TypeError:
+            found = None
+        if found not in FLOAT_DTYPES:
+            raise self.fail(ValueError if found is not None else TypeError, field,
+                            f"must be 'float32' or 'float64', got {_shown(dtype)}")
+        return found
+
+    def states(self, states, layout):
+        """The state as the optimizer keeps it: per array, a dict of 1-D copies."""
+        n = len(layout["shapes"])
+        if not isinstance(states, (list, tuple)) or len(states) != n:
+            got = (f"a {type(states).__name__} of length {len(states)}"
+                   if isinstance(states, (list, tuple)) else _shown(states))
+            raise self.fail(ValueError if isinstance(states, (list, tuple)) else TypeError,
+                            "['state']", f"must be a list of {n} dicts (one per parameter "
+                            f"array, from state_dict['structure']), got {got}")
+        names = self.optimizer.state_names
+        checked = []
+        for i, (entry, shape, dtype) in enumerate(zip(states, layout["shapes"],
+                                                      layout["dtypes"])):
+            field = f"['state'][{i}]"
+            if not isinstance(entry, dict) or set(entry) != set(names):
+                got = (f"keys {sorted(entry, key=str)}" if isinstance(entry, dict)
+                       else _shown(entry))
+                raise self.fail(TypeError if not isinstance(entry, dict) else ValueError,
+                                field, f"must be a dict with {self.name}'s state names "
+                                f"{list(names)} as keys, got {got}")
+            template = self.optimizer.init_state(np.zeros(1, dtype))
+            checked.append({
+                name: (self.array(entry[name], shape, dtype, f"{field}[{name!r}]")
+                       if isinstance(template[name], np.ndarray)
+                       else self.number(entry[name], f"{field}[{name!r}]"))
+                for name in names
+            })
+        return checked
+
+    def array(self, value, shape, dtype, field):
+        """A flat copy of one state array, checked against its parameter's shape/dtype."""
+        accepted = (f"a {dtype} array of shape {shape} with finite entries (or a list "
+                    f"of numbers, as JSON stores it)")
+        if isinstance(value, np.ndarray):
+            if value.dtype != dtype:
+                raise self.fail(TypeError, field, f"has dtype {value.dtype}; it must be "
+                                f"{accepted}")
+            array = value
+        elif isinstance(value, (list, tuple, numbers.Real)) and not isinstance(value, bool):
+            try:
+                array = np.asarray(value)
+            except (ValueError, TypeError, OverflowError):  # ragged lists
+                array = None
+            if array is None or array.dtype.kind not in "fiu":
+                raise self.fail(TypeError, field, f"must be {accepted}, got a list that "
+                                f"is not a regular array of numbers")
         else:
-            self._layout = {
-                "structure": tuple(state_dict["structure"]),
-                "shapes": [tuple(s) for s in state_dict["shapes"]],
-                "dtypes": [np.dtype(d) for d in state_dict["dtypes"]],
-            }
+            raise self.fail(TypeError, field, f"must be {accepted}, got {_shown(value)}")
+        if array.shape != shape:
+            raise self.fail(ValueError, field, f"has shape {array.shape}; it must be "
+                            f"{accepted}")
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise self.fail(ValueError, field, f"has non-finite entries; it must be "
+                            f"{accepted}")
+        with np.errstate(over="ignore"):
+            converted = array.astype(dtype)
+        if array.dtype != dtype and not np.array_equal(converted, array):
+            raise self.fail(ValueError, field, f"holds numbers that {dtype} cannot store "
+                            f"exactly; it must be {accepted}")
+        return np.array(converted, dtype=dtype, copy=True).reshape(-1)
+
+    def number(self, value, field):
+        accepted = "a finite number"
+        if isinstance(value, np.ndarray) and value.shape == ():
+            value = value[()]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise self.fail(TypeError, field, f"must be {accepted}, got {_shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.fail(ValueError, field, f"must be {accepted}, got {_shown(value)}")
+        return number
 
 
 # ======================================================================================
@@ -881,11 +1164,15 @@ def trajectory(optimizer, landscape, start=None, steps=100):
             f"start must be a point (x, y), got {start!r}; the number of updates is "
             f"the keyword argument steps (trajectory(opt, landscape, steps=...))"
         )
-    x, y = (float(c) for c in start)
+    try:
+        x, y = (float(c) for c in start)
+    except (TypeError, ValueError, OverflowError):
+        x = y = math.nan
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError(f"start must be a finite point (x, y), got {start!r}")
     opt = copy.copy(optimizer)
     object.__setattr__(opt, "_states", None)
+    object.__setattr__(opt, "_spare", None)
     path = np.full((steps + 1, 2), np.nan)
     path[0] = x, y
     sx, sy = opt.init_state(x), opt.init_state(y)
@@ -914,17 +1201,15 @@ def trajectory(optimizer, landscape, start=None, steps=100):
 def _rates(opt, steps):
     """The learning rate of each of ``steps`` updates of a fresh ``opt``, as floats.
 
-    An optlib schedule is evaluated on all steps at once (one numpy call instead of
-    ``steps`` Python calls); any other callable, step by step.
+    A schedule is called once per step with a Python int, through the same
+    :meth:`Optimizer.current_lr` that :meth:`Optimizer.step` uses, so the path gets the
+    very numbers a loop of ``step`` would (a schedule evaluated on an array of steps
+    may round the last bit differently).
     """
     if not callable(opt.lr):
         return [opt.lr] * steps
-    if isinstance(opt.lr, Schedule) and steps > 0:
-        rates = np.asarray(opt.lr(np.arange(steps)), dtype=float)
-        if np.all(np.isfinite(rates)) and np.all(rates >= 0):
-            return rates.tolist()
     rates = []
     for t in range(steps):
-        opt.t = t
+        object.__setattr__(opt, "t", t)
         rates.append(opt.current_lr())  # raises a clear error for a bad value
     return rates
