@@ -29,8 +29,10 @@ import contextlib
 import functools
 import math
 import numbers
+import os
 import threading
 import traceback
+import zlib
 
 import numpy as np
 
@@ -206,8 +208,59 @@ class _Quadratic:
         return self.A @ theta - self.b
 
 
-def _seeds(hidden, visible=(1, 2, 3), secret=tuple(range(101, 113))):
-    return list(secret if hidden else visible)
+#: The environment variable holding the grading secret (a decimal integer). The grader
+#: sets it, for the submission's process and for its own, so that the hidden problems are
+#: drawn at grading time and appear nowhere in this (public) package.
+GRADING_SECRET = "OPTLIB_GRADING_SECRET"
+
+#: Entropy for the hidden problems when no secret is set (a notebook run at home, nbval
+#: running the masters): other problems than the visible ones, but public, so passing
+#: them at home says nothing about the graded hidden tests.
+_NO_SECRET = 0x6E6F5F73
+
+
+def grading_secret():
+    """The grading secret from ``OPTLIB_GRADING_SECRET``, or None when it is not set.
+
+    Raises:
+        ValueError: if it is set to anything but a non-negative decimal integer.
+    """
+    text = os.environ.get(GRADING_SECRET, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValueError(f"{GRADING_SECRET} must be a non-negative decimal integer, got "
+                         f"{text[:40]!r}")
+    return int(text)
+
+
+def _hidden_sequence(check):
+    """The SeedSequence of check ``check``'s hidden problems: from the grading secret
+    when it is set, else from a public fallback (never the visible seeds)."""
+    secret = grading_secret()
+    if secret is None:
+        base = [_NO_SECRET]
+    else:  # the secret as 32-bit words (SeedSequence's entropy), marked apart from the fallback
+        base = [1]
+        while True:
+            base.append(secret & 0xFFFFFFFF)
+            secret >>= 32
+            if not secret:
+                break
+    return np.random.SeedSequence([*base, zlib.crc32(check.encode("utf-8"))])
+
+
+def _hidden_rng(check):
+    """A generator for check ``check``'s hidden problems (see :func:`_hidden_sequence`)."""
+    return np.random.default_rng(_hidden_sequence(check))
+
+
+def _seeds(hidden, check, visible, n_hidden=12):
+    """The problem seeds of a check: the public ``visible`` ones, or ``n_hidden`` seeds
+    drawn from the grading secret."""
+    if not hidden:
+        return list(visible)
+    return [int(s) for s in _hidden_sequence(check).generate_state(n_hidden)]
 
 
 # ---------------------------------------------------- the stepping checks: shared engine
@@ -427,7 +480,7 @@ def _mismatch_hint(trace, ref, k):
 
 def _momentum_problems(hidden):
     cases = []
-    for i, seed in enumerate(_seeds(hidden)):
+    for i, seed in enumerate(_seeds(hidden, "momentum_step", (1, 2, 3))):
         problem = _Quadratic(seed)
         lr = [0.1, 0.3, 0.05, 0.2][i % 4]
         beta = [0.9, 0.5, 0.99, 0.0, 0.8][i % 5]
@@ -509,10 +562,21 @@ against :class:`optlib.Momentum` (v ← βv + g, θ ← θ − αv) on random qu
 
 
 def _path_cases(hidden):
-    if hidden:
-        return [(Rosenbrock(), (-1.0, 1.5), 0.001, 0.9, 60), (Ravine(kappa=30, angle=0.5),
-                                                              (2.0, -1.0), 0.5, 0.8, 40)]
-    return [(Ravine(kappa=10), (2.0, 1.0), 0.3, 0.9, 30)]
+    """(landscape, start, lr, beta, steps): one public case, or three hidden ones drawn
+    from the grading secret (two rotated ravines, Rosenbrock from near (−1, 1.5))."""
+    if not hidden:
+        return [(Ravine(kappa=10), (2.0, 1.0), 0.3, 0.9, 30)]
+    gen = _hidden_rng("momentum_path")
+    cases = []
+    for _ in range(2):
+        kappa = round(float(gen.uniform(5, 60)), 1)
+        start = tuple(round(float(x), 2) for x in gen.uniform(-3, 3, size=2))
+        cases.append((Ravine(kappa=kappa, angle=round(float(gen.uniform(0, math.pi)), 3)),
+                      start, round(float(gen.uniform(0.1, 1.5)), 2),
+                      round(float(gen.uniform(0.5, 0.95)), 2), int(gen.integers(20, 50))))
+    start = (round(float(gen.uniform(-1.2, -0.8)), 2), round(float(gen.uniform(1.3, 1.7)), 2))
+    cases.append((Rosenbrock(), start, 0.001, round(float(gen.uniform(0.5, 0.9)), 2), 60))
+    return cases
 
 
 def _path_probe(fn, hidden):
@@ -568,10 +632,25 @@ momentum_path.__doc__ = """Check ``run_momentum(landscape, start, lr, beta, step
 # ------------------------------------------------------------------------- the ravine
 
 
+def _ravine_starts(gen, n):
+    """``n`` starts on the ravine's walls: at distance 2 to 4 from the minimum, 15° to 75°
+    away from the valley floor, in any quadrant (rounded to 2 decimals)."""
+    radius = gen.uniform(2.0, 4.0, size=n)
+    angle = np.deg2rad(gen.uniform(15.0, 75.0, size=n)) * gen.choice([-1.0, 1.0], size=n)
+    side = gen.choice([-1.0, 1.0], size=n)
+    return [(round(float(side[i] * radius[i] * np.cos(angle[i])), 2),
+             round(float(radius[i] * np.sin(angle[i])), 2)) for i in range(n)]
+
+
 def ravine_problem():
-    """The ravine of assignment 1: ``dict(landscape, start, tol, max_steps)``."""
-    return {"landscape": Ravine(kappa=100), "start": (2.0, 1.0), "tol": 1e-6,
-            "max_steps": 3000}
+    """The ravine of assignment 1: ``dict(landscape, tuning_starts, test_starts, tol,
+    max_steps)``: 3 starts to tune on and 5 others to score on, drawn from the course
+    seed (:mod:`optlib.seeding`, ``OPTLIB_SEED``)."""
+    from .seeding import rng
+
+    starts = _ravine_starts(rng("assignment 1", "ravine starts"), 8)
+    return {"landscape": Ravine(kappa=100), "tuning_starts": starts[:3],
+            "test_starts": starts[3:], "tol": 1e-6, "max_steps": 3000}
 
 
 def _ravine_probe(values, hidden):
@@ -584,11 +663,15 @@ def _ravine_probe(values, hidden):
     return out
 
 
-def _steps(optimizer, problem):
+def _median_steps(optimizer, problem, starts):
+    """The median steps to tolerance over ``starts`` (a run that never gets there
+    counts as infinitely many), or None if that median is infinite."""
     from .measure import steps_to_tolerance
 
-    return steps_to_tolerance(optimizer, problem["landscape"], problem["tol"],
-                              problem["max_steps"], start=problem["start"])
+    steps = [steps_to_tolerance(optimizer, problem["landscape"], problem["tol"],
+                                problem["max_steps"], start=start) for start in starts]
+    median = float(np.median([math.inf if k is None else k for k in steps]))
+    return None if math.isinf(median) else median
 
 
 #: The rates the judge searches for gradient descent's best on the ravine: every
@@ -597,14 +680,14 @@ def _steps(optimizer, problem):
 _GD_GRID = [round(0.01 * i, 2) for i in range(1, 200)]
 
 
-@functools.lru_cache(maxsize=1)
-def _best_gd_steps():
+@functools.lru_cache(maxsize=8)
+def _best_gd_steps(starts):
     from .measure import tune_lr
 
     problem = ravine_problem()
     tuning = tune_lr(lambda lr: SGD(lr=lr), problem["landscape"], _GD_GRID, problem["tol"],
-                     problem["max_steps"], starts=[problem["start"]])
-    return int(tuning.median)
+                     problem["max_steps"], starts=list(starts))
+    return float(tuning.median)
 
 
 def _ravine_judge(outputs, hidden):
@@ -620,37 +703,46 @@ def _ravine_judge(outputs, hidden):
     if not (0 < lr and 0 <= beta < 1):
         return Verdict(False, f"momentum needs lr > 0 and 0 <= beta < 1, got lr = {lr}, "
                               f"beta = {beta}")
-    best = _best_gd_steps()
-    mine = _steps(SGD(lr=gd_lr), problem)
+    if hidden:  # starts the student never saw, drawn from the grading secret
+        starts = _ravine_starts(_hidden_rng("ravine_tuning"), 5)
+        where = f"on {len(starts)} hidden starts"
+    else:
+        starts = problem["test_starts"]
+        where = f"on the {len(starts)} test starts"
+    best = _best_gd_steps(tuple(starts))
+    mine = _median_steps(SGD(lr=gd_lr), problem, starts)
     if mine is None:
         hint = (f" It diverges: gradient descent needs lr < 2/L = {2 / landscape.L:g}."
                 if gd_lr >= 2 / landscape.L else " It is too slow.")
-        return Verdict(False, f"gradient descent with gd_lr = {gd_lr:g} does not reach "
-                              f"f − f* <= {problem['tol']:g} within {problem['max_steps']} "
-                              f"steps.{hint}")
+        return Verdict(False, f"{where}, gradient descent with gd_lr = {gd_lr:g} does not "
+                              f"reach f − f* <= {problem['tol']:g} within "
+                              f"{problem['max_steps']} steps (median).{hint}")
     if mine > 1.25 * best:
-        return Verdict(False, f"gradient descent with gd_lr = {gd_lr:g} needs {mine} steps; "
-                              f"the best constant rate needs {best}. Search a finer grid of "
-                              "rates, up to where gradient descent diverges (2/L).")
-    steps = _steps(Momentum(lr=lr, beta=beta), problem)
+        return Verdict(False, f"{where}, gradient descent with gd_lr = {gd_lr:g} needs a "
+                              f"median of {mine:g} steps; the best constant rate needs "
+                              f"{best:g}. Search a finer grid of rates, up to where gradient "
+                              "descent diverges (2/L).")
+    steps = _median_steps(Momentum(lr=lr, beta=beta), problem, starts)
     if steps is None or steps > best / 4:
-        got = "does not converge" if steps is None else f"needs {steps} steps"
-        return Verdict(False, f"momentum with lr = {lr:g}, beta = {beta:g} {got}; tuned, it "
-                              f"needs at most a quarter of gradient descent's best ({best} / "
-                              f"4 = {best / 4:.0f}). Tune lr and beta together, on a grid "
-                              "over both.")
-    return Verdict(True, f"on the ravine (κ = 100) gradient descent needs {mine} steps "
-                         f"(best possible {best}); momentum needs {steps}, "
-                         f"{mine / steps:.1f}× fewer.")
+        got = "does not converge" if steps is None else f"needs a median of {steps:g} steps"
+        return Verdict(False, f"{where}, momentum with lr = {lr:g}, beta = {beta:g} {got}; "
+                              f"tuned, it needs at most a quarter of gradient descent's best "
+                              f"({best:g} / 4 = {best / 4:.0f}). Tune lr and beta together, "
+                              "on a grid over both, on all the tuning starts.")
+    return Verdict(True, f"{where} of the ravine (κ = 100), gradient descent needs a median "
+                         f"of {mine:g} steps (best constant rate {best:g}); momentum needs "
+                         f"{steps:g}, {mine / steps:.1f}× fewer.")
 
 
 _ravine = _register("ravine_tuning", _ravine_probe, _ravine_judge)
 
 
 def ravine_tuning(gd_lr, momentum_lr, momentum_beta, hidden=False):
-    """Check the tuned rates of assignment 1: gradient descent with ``gd_lr`` within 25%
-    of the best constant rate's step count, momentum with (``momentum_lr``,
-    ``momentum_beta``) needing at most a quarter of that best."""
+    """Check the tuned rates of assignment 1, scored on starts they were not tuned on (the
+    problem's ``test_starts``; hidden: other starts drawn from the grading secret):
+    gradient descent with ``gd_lr`` within 25% of the best constant rate's median step
+    count, momentum with (``momentum_lr``, ``momentum_beta``) needing at most a quarter
+    of that best."""
     return _ravine((gd_lr, momentum_lr, momentum_beta), hidden)
 
 
@@ -659,7 +751,7 @@ def ravine_tuning(gd_lr, momentum_lr, momentum_beta, hidden=False):
 
 def _nesterov_problems(hidden):
     cases = []
-    for i, seed in enumerate(_seeds(hidden, visible=(4, 5, 6))):
+    for i, seed in enumerate(_seeds(hidden, "nesterov", (4, 5, 6))):
         problem = _Quadratic(seed)
         lr = [0.1, 0.3, 0.05, 0.2][i % 4]
         beta = [0.9, 0.5, 0.8, 0.95][i % 4]
@@ -781,15 +873,30 @@ nesterov_rewritten_step.__doc__ = """Check ``nesterov_rewritten_step(theta, b, g
 _ARTICLE = {"lr": 1e-3, "beta": 0.9, "start": (-1.0, 1.0), "steps": 40}
 
 
-def _article_reference():
+def _article_settings(hidden):
+    """The article's own setting; when hidden, also two others drawn from the grading
+    secret (other starts, rates and β), on which article_step must follow the rule too."""
+    settings = [_ARTICLE]
+    if hidden:
+        gen = _hidden_rng("article_nesterov")
+        for _ in range(2):
+            settings.append({"lr": float(gen.choice([5e-4, 2e-3, 5e-3])),
+                             "beta": round(float(gen.uniform(0.5, 0.95)), 2),
+                             "start": tuple(round(float(x), 2)
+                                            for x in gen.uniform((-1.5, -0.5), (1.0, 2.0))),
+                             "steps": 40})
+    return settings
+
+
+def _article_reference(setting):
     """The article's look-ahead, θ − βv, on Rosenbrock: (path, first non-finite update)."""
     landscape = Rosenbrock()
-    theta = np.array(_ARTICLE["start"])
+    theta = np.array(setting["start"])
     v = np.zeros(2)
     path = [theta]
-    lr, beta = _ARTICLE["lr"], _ARTICLE["beta"]
+    lr, beta = setting["lr"], setting["beta"]
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, _ARTICLE["steps"] + 1):
+        for k in range(1, setting["steps"] + 1):
             v = beta * v + landscape.gradient(theta - beta * v)
             theta = theta - lr * v
             path.append(theta)
@@ -801,27 +908,34 @@ def _article_reference():
 def _article_probe(values, hidden):
     fn, first_nonfinite = values
     landscape = Rosenbrock()
+    traces = []
+    for setting in _article_settings(hidden):
 
-    class _Problem:
-        theta0 = np.array(_ARTICLE["start"])
+        class _Problem:
+            theta0 = np.array(setting["start"])
 
-        @staticmethod
-        def grad(theta):
-            return landscape.gradient(theta)
+            @staticmethod
+            def grad(theta):
+                return landscape.gradient(theta)
 
-    hyper = {"lr": _ARTICLE["lr"], "beta": _ARTICLE["beta"]}
-    with np.errstate(over="ignore", invalid="ignore"):
-        trace = _simulate(fn, _Problem, lambda k: hyper, _ARTICLE["steps"], _call_with_grad_fn)
+        hyper = {"lr": setting["lr"], "beta": setting["beta"]}
+        with np.errstate(over="ignore", invalid="ignore"):
+            traces.append(_simulate(fn, _Problem, lambda k, hyper=hyper: hyper,
+                                    setting["steps"], _call_with_grad_fn))
     ok = isinstance(first_nonfinite, numbers.Integral) and not isinstance(first_nonfinite, bool)
-    return {"trace": trace,
+    return {"traces": traces,
             "first_nonfinite": int(first_nonfinite) if ok else repr(first_nonfinite)}
 
 
-def _article_judge(outputs, hidden):
-    path, first = _article_reference()
-    trace = outputs["trace"]
+def _article_path_verdict(trace, setting):
+    """None if ``trace`` follows the article's rule in ``setting``, else a failing Verdict."""
+    path, first = _article_reference(setting)
+    where = ("" if setting is _ARTICLE else
+             f" (hidden setting: from {setting['start']}, lr = {setting['lr']:g}, "
+             f"β = {setting['beta']:g})")
     if trace["error"]:
-        return Verdict(False, f"article_step, step {trace['error_step']}: {trace['error']}")
+        return Verdict(False, f"article_step{where}, step {trace['error_step']}: "
+                              f"{trace['error']}")
     thetas = np.asarray(trace["thetas"], float)
     n = min(len(thetas), len(path))
     for k in range(1, n):
@@ -831,15 +945,29 @@ def _article_judge(outputs, hidden):
             v_prev = (np.asarray(trace["states"][k - 2][0], float) if k > 1
                       else np.zeros(2))
             hint = ""
-            if q is not None and np.allclose(q, theta_prev - _ARTICLE["lr"] * _ARTICLE["beta"]
+            if q is not None and np.allclose(q, theta_prev - setting["lr"] * setting["beta"]
                                              * v_prev):
                 hint = (" You took the gradient at θ − αβv: that is the correct Nesterov. "
                         "This question asks for the article's look-ahead, θ − βv.")
-            return Verdict(False, f"article_step: step {k} gives θ = {_fmt(thetas[k])}, but the "
-                                  f"article's rule gives {_fmt(path[k])}.{hint}")
+            return Verdict(False, f"article_step{where}: step {k} gives θ = {_fmt(thetas[k])}, "
+                                  f"but the article's rule gives {_fmt(path[k])}.{hint}")
     if len(thetas) < len(path):
-        return Verdict(False, f"article_step's run stops after {len(thetas) - 1} updates, "
-                              f"before θ becomes non-finite (after update {first}).")
+        return Verdict(False, f"article_step's run{where} stops after {len(thetas) - 1} "
+                              f"updates, before θ becomes non-finite (after update {first}).")
+    return None
+
+
+def _article_judge(outputs, hidden):
+    settings = _article_settings(hidden)
+    traces = outputs["traces"]
+    if len(traces) != len(settings):
+        return Verdict(False, f"expected results for {len(settings)} settings, got "
+                              f"{len(traces)}")
+    for trace, setting in zip(traces, settings):
+        verdict = _article_path_verdict(trace, setting)
+        if verdict is not None:
+            return verdict
+    _, first = _article_reference(_ARTICLE)
     claimed = outputs["first_nonfinite"]
     if claimed != first:
         extra = ""
@@ -847,8 +975,10 @@ def _article_judge(outputs, hidden):
             extra = (" (Counting from 0? 1 means θ is non-finite after the first update.)")
         return Verdict(False, f"first_nonfinite is {claimed}, but with the article's rule θ "
                               f"first contains inf or nan after update {first}.{extra}")
+    others = (f" It follows the rule in {len(settings) - 1} hidden settings too."
+              if hidden else "")
     return Verdict(True, f"article_step reproduces the article's rule: θ is non-finite after "
-                         f"update {first}, from (−1, 1) with lr = 1e-3 and β = 0.9.")
+                         f"update {first}, from (−1, 1) with lr = 1e-3 and β = 0.9.{others}")
 
 
 _article = _register("article_nesterov", _article_probe, _article_judge)
@@ -878,7 +1008,7 @@ class _GradientSequence:
 
 def _moments_problems(hidden):
     cases = []
-    for i, seed in enumerate(_seeds(hidden, visible=(7, 8, 9))):
+    for i, seed in enumerate(_seeds(hidden, "adam_moments", (7, 8, 9))):
         scale = [1.0, 1e-3, 50.0][i % 3]
         beta1, beta2 = [(0.9, 0.999), (0.8, 0.99), (0.5, 0.9), (0.95, 0.9999)][i % 4]
         cases.append((_GradientSequence(seed, scale), beta1, beta2, 20,
@@ -974,7 +1104,7 @@ against the moments of :class:`optlib.Adam`."""
 
 def _adam_problems(hidden):
     cases = []
-    for i, seed in enumerate(_seeds(hidden, visible=(10, 11, 12))):
+    for i, seed in enumerate(_seeds(hidden, "adam_step", (10, 11, 12))):
         scale = [1.0, 1e-5, 1.0, 30.0][i % 4]
         problem = _Quadratic(seed, scale=scale)
         lr = [1e-3, 0.01, 0.1, 0.05][i % 4]
@@ -1093,9 +1223,19 @@ correction, divided by α, for β1 = 0.9 and β2 = 0.999."""
 
 
 def _schedule_cases(hidden):
-    if hidden:
-        return [(0.3, 3, 40), (2.0, 0, 10), (0.01, 50, 51), (1.0, 7, 100)]
-    return [(0.1, 10, 110), (0.05, 0, 50), (1.0, 5, 6)]
+    """(peak_lr, warmup_steps, total_steps): three public cases, or four hidden ones drawn
+    from the grading secret (one without warm-up, one whose decay lasts one step)."""
+    if not hidden:
+        return [(0.1, 10, 110), (0.05, 0, 50), (1.0, 5, 6)]
+    gen = _hidden_rng("warmup_cosine")
+    cases = []
+    for kind in ("no warm-up", "one decay step", "any", "any"):
+        peak = float(f"{10 ** gen.uniform(-3, 0.5):.2g}")
+        total = int(gen.integers(8, 150))
+        warmup = {"no warm-up": 0, "one decay step": total - 1}.get(
+            kind, int(gen.integers(1, total)))
+        cases.append((peak, warmup, total))
+    return cases
 
 
 def _schedule_probe(fn, hidden):
