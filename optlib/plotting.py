@@ -14,10 +14,15 @@ The functions take a matplotlib ``Axes`` and draw on it, so they work with pyplo
 (``fig, ax = plt.subplots()``) as well as with a bare :class:`matplotlib.figure.Figure`
 (what the library itself uses: no global pyplot state). This module needs only
 matplotlib; the interactive explorers are in :mod:`optlib.widgets`.
+
+Importing it sets :data:`THEME` in matplotlib's ``rcParams``: figures with a transparent
+background and grey text, so that they read on a white page and on a dark one (JupyterLab's
+dark theme, the book's dark mode) instead of showing as white boxes there.
 """
 
 import io
 
+import matplotlib
 import numpy as np
 from matplotlib import colors
 from matplotlib.figure import Figure
@@ -77,6 +82,35 @@ WIDTH = 6.5
 
 #: A light grey colour map for filled contours: coloured paths stand out on it.
 CONTOUR_CMAP = colors.LinearSegmentedColormap.from_list("light greys", ["#8c8c8c", "#fbfbfb"])
+
+
+#: The grey of text, ticks and axis frames: the same contrast, about 4.3:1, on a white
+#: page and on a dark theme's near-black (#111111 in JupyterLab, #121212 in the book).
+INK = "#7a7a7a"
+
+#: The course's matplotlib style (set in ``rcParams`` when this module is imported):
+#: the figure's background is transparent, so that a dark theme shows through around
+#: the panels instead of a white box; the panels themselves stay light (the contours are
+#: light greys, the other panels white), so every line colour of :data:`STYLES`, black
+#: included, reads on them in both themes; text and frames are :data:`INK`. Legends
+#: keep a light box with dark text, as they hold samples of the lines.
+THEME = {
+    "figure.facecolor": "none",
+    "savefig.facecolor": "none",
+    "axes.facecolor": "white",
+    "text.color": INK,
+    "axes.labelcolor": INK,
+    "axes.edgecolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "grid.color": "#b0b0b0",
+    "legend.facecolor": "white",
+    "legend.edgecolor": INK,
+    "legend.framealpha": 0.9,
+    "legend.labelcolor": "#333333",
+}
+
+matplotlib.rcParams.update(THEME)
 
 
 def style(name, index=0):

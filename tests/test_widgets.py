@@ -33,8 +33,17 @@ def small_explorer(**kwargs):
     return ow.Explorer(**arguments)
 
 
-def pixels(png):
-    return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB"))
+def pixels(png, background=(255, 255, 255)):
+    """The picture as a reader sees it on a page of colour ``background`` (RGB array)."""
+    image = Image.open(io.BytesIO(bytes(png))).convert("RGBA")
+    page = Image.new("RGBA", image.size, (*background, 255))
+    return np.asarray(Image.alpha_composite(page, image).convert("RGB"))
+
+
+def composite(rgba, background=(255, 255, 255)):
+    """An (h, w, 4) RGBA array (straight alpha, as Agg's buffer) over ``background``."""
+    alpha = rgba[:, :, 3:4] / 255
+    return np.round(rgba[:, :, :3] * alpha + np.array(background) * (1 - alpha)).astype(int)
 
 
 # ------------------------------------------------------------------- sliders drive everything
@@ -87,7 +96,7 @@ def test_render_matches_a_full_matplotlib_draw():
     for line in e._all_lines():
         line.set_animated(False)
     e.canvas.draw()
-    full = np.asarray(e.canvas.buffer_rgba())[:, :, :3]
+    full = composite(np.asarray(e.canvas.buffer_rgba()))
     assert blitted.shape == full.shape
     assert np.mean(np.any(blitted != full, axis=-1)) < 0.01  # anti-aliasing at most
 
@@ -167,8 +176,9 @@ def test_one_optimizer_has_no_legend_several_get_one():
 def test_png_bytes_round_trips_the_pixels():
     rng = np.random.default_rng(0)
     rgba = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
-    decoded = pixels(ow.png_bytes(rgba))
-    np.testing.assert_array_equal(decoded, rgba[:, :, :3])
+    decoded = np.asarray(Image.open(io.BytesIO(ow.png_bytes(rgba))))
+    assert decoded.shape == rgba.shape  # alpha kept
+    np.testing.assert_array_equal(decoded, rgba)
 
 
 def test_small_png_is_smaller_and_close():
@@ -177,8 +187,10 @@ def test_small_png_is_smaller_and_close():
     rgba = np.asarray(e.canvas.buffer_rgba())
     small = ow.small_png(rgba)
     assert len(small) < len(png)
-    difference = np.abs(pixels(small).astype(int) - rgba[:, :, :3].astype(int))
-    assert np.median(difference) <= 2
+    for page in ((255, 255, 255), (17, 17, 17)):  # light and dark themes
+        difference = np.abs(pixels(small, page).astype(int) - composite(rgba, page))
+        assert np.median(difference) <= 2
+        assert np.percentile(difference, 99) <= 40
 
 
 # ------------------------------------------------------------------ static export (no kernel)
@@ -322,3 +334,47 @@ def test_the_book_build_extension_sets_the_variable(monkeypatch):
 
     extension.setup(App())
     assert ow.in_book_build()
+
+
+# ------------------------------------------------------------------ light and dark themes
+
+
+def _inside(artist, width, height, grow=-2):
+    """A boolean (height, width) mask of the pixels inside ``artist``'s frame, grown by
+    ``grow`` pixels on each side (shrunk if negative)."""
+    x0, y0, x1, y1 = artist.get_window_extent().extents
+    rows, cols = np.mgrid[0:height, 0:width]
+    top = height - rows  # image rows count from the top, display y from the bottom
+    return ((cols >= x0 - grow) & (cols <= x1 + grow)
+            & (top >= y0 - grow) & (top <= y1 + grow))
+
+
+def test_figures_are_no_white_box_in_a_dark_theme_and_read_in_both():
+    e = small_explorer()
+    png = e.render()
+    rgba = np.asarray(Image.open(io.BytesIO(png)))
+    height, width = rgba.shape[:2]
+    panels = _inside(e.ax_path, width, height) | _inside(e.ax_loss, width, height)
+    assert (rgba[panels, 3] == 255).all()  # the panels are opaque: the lines read on them
+    # Around the panels' frames and the legend (a light box: it holds samples of lines).
+    around = ~(_inside(e.ax_path, width, height, 3) | _inside(e.ax_loss, width, height, 3)
+               | _inside(e.figure.legends[0], width, height, 3))
+    assert np.mean(rgba[around, 3] == 0) > 0.6  # the page shows through around them
+    dark, light = pixels(png, (17, 17, 17)), pixels(png, (255, 255, 255))
+    assert np.mean(dark[around].mean(axis=1) > 200) < 0.02  # no white box on a dark page
+    # The tick labels and axis labels (grey ink) stand out from both pages.
+    ink = np.array([int(plotting.INK[i:i + 2], 16) for i in (1, 3, 5)])
+    for page, picture in (((17, 17, 17), dark), ((255, 255, 255), light)):
+        text = np.abs(picture[around] - ink).max(axis=1) <= 24
+        assert text.sum() > 300, f"hardly any text visible on a page of {page}"
+
+
+def test_matplotlib_figures_get_the_course_theme():
+    import matplotlib
+
+    assert matplotlib.rcParams["figure.facecolor"] == "none"
+    fig, ax = plotting.figure()
+    ax.plot([0, 1], [1, 0])
+    image = np.asarray(Image.open(io.BytesIO(fig._repr_png_())).convert("RGBA"))
+    assert image[0, 0, 3] == 0  # transparent corner: no white box in a dark theme
+    assert ax.xaxis.label.get_color() == plotting.INK
