@@ -7,6 +7,8 @@ deterministically from a seed, with the true answer known.
 * :func:`sparse_regression`: a linear regression in which some features are present in
   every sample ("dense") and others only in a small fraction of them ("sparse"), the
   situation adaptive learning rates were invented for (chapter "AdaGrad").
+* :class:`NoisyQuadratic`: a quadratic bowl seen through noisy, minibatch-like
+  gradients, for many independent runs at once (chapters "AdaGrad", "RMSprop", "Adam").
 
 Example:
     >>> X, y, w = sparse_regression(n_samples=500, n_features=10, n_dense=2, density=0.02)
@@ -100,3 +102,135 @@ def sparse_regression(n_samples=1000, n_features=20, n_dense=4, density=0.02, no
     w_true = rng.choice([-1.0, 1.0], size=n_features) * rng.uniform(0.5, 1.5, size=n_features)
     y = X @ w_true + noise * rng.normal(size=n_samples)
     return X, y, w_true
+
+
+class NoisyQuadratic:
+    """A quadratic bowl seen through noisy gradients, for many independent runs at once.
+
+    ``f(θ) = ½ Σ_i h_i (θ_i − θ*_i)²`` with curvatures ``h_i`` and minimum ``θ*``.
+    Each call of :meth:`gradient` returns the exact gradient ``h ⊙ (θ − θ*)`` plus
+    independent N(0, σ²) noise in every coordinate, a stand-in for the gradient of a
+    random minibatch: unbiased, with a spread that does not vanish at the minimum.
+
+    Parameters are arrays of shape ``(n_runs, n)``: row r is run r. Every ``optlib``
+    update rule is element-wise, so one optimizer stepping the whole array is
+    ``n_runs`` independent runs of it, each with its own state and its own noise,
+    in one ``opt.step`` call per step. :meth:`run` does that loop.
+
+    The noise comes from ``numpy.random.default_rng(seed)``: the same seed replays the
+    same noise, so give two optimizers problems with the same seed to compare them on
+    identical noise (in the chapters, ``seed`` comes from ``optlib.seeding.seeds``).
+
+    Example:
+        >>> import optlib
+        >>> bowl = NoisyQuadratic([1.0, 0.1], minimum=[-2.0, -2.0], sigma=0.5, seed=1)
+        >>> values = bowl.run(optlib.SGD(lr=0.1), start=[0.0, 0.0], steps=100, n_runs=8)
+        >>> values.shape  # f − f* after each step (row 0: the start), one column per run
+        (101, 8)
+
+    Args:
+        curvatures: the ``h_i``, a 1-D sequence of finite numbers > 0.
+        minimum: ``θ*``, a sequence of the same length; default all zeros.
+        sigma: standard deviation of the noise in each gradient coordinate, >= 0.
+        seed: integer seed (>= 0) of the noise.
+
+    Raises:
+        TypeError, ValueError: for an argument of the wrong type or out of range.
+    """
+
+    def __init__(self, curvatures, minimum=None, sigma=1.0, seed=0):
+        h = np.asarray(curvatures, dtype=float) if _is_real_sequence(curvatures) else None
+        if h is None or h.ndim != 1 or h.size == 0:
+            raise TypeError(f"curvatures must be a non-empty 1-D sequence of numbers, "
+                            f"got {curvatures!r}")
+        if not np.all(np.isfinite(h) & (h > 0)):
+            raise ValueError(f"curvatures must all be finite numbers > 0, got {h.tolist()}")
+        if minimum is None:
+            minimum = np.zeros_like(h)
+        m = np.asarray(minimum, dtype=float) if _is_real_sequence(minimum) else None
+        if m is None or m.shape != h.shape:
+            raise TypeError(f"minimum must be a sequence of {h.size} numbers (one per "
+                            f"curvature), got {minimum!r}")
+        if not np.all(np.isfinite(m)):
+            raise ValueError(f"minimum must be finite, got {m.tolist()}")
+        self.curvatures, self.minimum = h, m
+        self.sigma = _check_real("sigma", sigma, lambda v: v >= 0, "a finite number >= 0")
+        self.seed = _check_int("seed", seed, 0)
+        self._rng = np.random.default_rng(self.seed)
+
+    @property
+    def n(self):
+        """The number of parameters of one run."""
+        return self.curvatures.size
+
+    def _checked_theta(self, theta):
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape[-1:] != (self.n,):
+            raise ValueError(f"theta must have {self.n} parameters in its last axis, "
+                             f"got shape {theta.shape}")
+        return theta
+
+    def value(self, theta):
+        """``f(θ) − f*`` for every run: the sum over the last axis."""
+        theta = self._checked_theta(theta)
+        return 0.5 * np.sum(self.curvatures * (theta - self.minimum) ** 2, axis=-1)
+
+    def distance(self, theta):
+        """``‖θ − θ*‖`` for every run."""
+        theta = self._checked_theta(theta)
+        return np.linalg.norm(theta - self.minimum, axis=-1)
+
+    def exact_gradient(self, theta):
+        """``h ⊙ (θ − θ*)``, without noise."""
+        theta = self._checked_theta(theta)
+        return self.curvatures * (theta - self.minimum)
+
+    def gradient(self, theta):
+        """The exact gradient plus fresh N(0, σ²) noise in every entry."""
+        exact = self.exact_gradient(theta)
+        return exact + self.sigma * self._rng.standard_normal(exact.shape)
+
+    def run(self, opt, start, steps, n_runs, measure="value"):
+        """Run ``opt`` on ``n_runs`` independent copies for ``steps`` steps.
+
+        Args:
+            opt: an ``optlib`` optimizer (used as it is: pass a fresh one).
+            start: the common starting point, ``n`` numbers.
+            steps: number of updates, an integer >= 0.
+            n_runs: number of independent runs, an integer >= 1.
+            measure: ``"value"`` (f − f*) or ``"distance"`` (‖θ − θ*‖).
+
+        Returns:
+            An array of shape ``(steps + 1, n_runs)``: the measure after each step,
+            row 0 at the start.
+        """
+        steps = _check_int("steps", steps, 0)
+        n_runs = _check_int("n_runs", n_runs, 1)
+        if measure not in ("value", "distance"):
+            raise ValueError(f"measure must be 'value' or 'distance', got {measure!r}")
+        start = np.asarray(start, dtype=float)
+        if start.shape != (self.n,):
+            raise ValueError(f"start must be {self.n} numbers, got shape {start.shape}")
+        of = self.value if measure == "value" else self.distance
+        theta = np.tile(start, (n_runs, 1))
+        out = np.empty((steps + 1, n_runs))
+        out[0] = of(theta)
+        for k in range(1, steps + 1):
+            theta = opt.step(theta, self.gradient(theta))
+            out[k] = of(theta)
+        return out
+
+    def __repr__(self):
+        return (f"NoisyQuadratic(curvatures={self.curvatures.tolist()}, "
+                f"minimum={self.minimum.tolist()}, sigma={self.sigma:g}, seed={self.seed})")
+
+
+def _is_real_sequence(value):
+    """True for a list, tuple or array of real numbers (not strings or booleans)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        return False
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return False
+    return array.dtype.kind in "iuf"

@@ -1,11 +1,13 @@
-"""Tests for optlib.problems: shapes, determinism, the stated sparsity, argument checks."""
+"""Tests for optlib.problems: shapes, determinism, the stated sparsity and noise, argument
+checks."""
 
 import re
 
 import numpy as np
 import pytest
 
-from optlib.problems import sparse_regression
+from optlib import SGD, Adam
+from optlib.problems import NoisyQuadratic, sparse_regression
 
 
 def test_shapes_and_dtypes():
@@ -101,3 +103,99 @@ def test_numpy_integers_are_accepted():
     X, y, w = sparse_regression(n_samples=np.int64(50), n_features=np.int32(5), n_dense=np.int64(1),
                                 seed=np.int64(7))
     assert X.shape == (50, 5)
+
+
+# --- NoisyQuadratic -----------------------------------------------------------------------
+
+
+def test_noisy_quadratic_value_distance_and_exact_gradient():
+    bowl = NoisyQuadratic([2.0, 0.5], minimum=[-2.0, 1.0], sigma=0.0)
+    theta = np.array([[0.0, 0.0], [-2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(bowl.value(theta), [0.5 * (2 * 4 + 0.5 * 1), 0.0,
+                                                   0.5 * (2 * 9 + 0.5 * 4)])
+    np.testing.assert_allclose(bowl.distance(theta), [np.sqrt(5), 0.0, np.sqrt(13)])
+    np.testing.assert_allclose(bowl.exact_gradient(theta), [[4.0, -0.5], [0, 0], [6.0, 1.0]])
+    np.testing.assert_array_equal(bowl.gradient(theta), bowl.exact_gradient(theta))  # σ = 0
+    assert bowl.n == 2
+
+
+def test_noisy_quadratic_noise_is_unbiased_with_the_stated_spread():
+    bowl = NoisyQuadratic([1.0, 3.0], minimum=[0.5, 0.5], sigma=0.7, seed=4)
+    theta = np.ones((50_000, 2))
+    noise = bowl.gradient(theta) - bowl.exact_gradient(theta)
+    np.testing.assert_allclose(noise.mean(axis=0), 0, atol=0.02)
+    np.testing.assert_allclose(noise.std(axis=0), 0.7, rtol=0.02)
+    assert abs(np.corrcoef(noise.T)[0, 1]) < 0.02  # independent coordinates
+    again = bowl.gradient(theta) - bowl.exact_gradient(theta)
+    assert not np.array_equal(noise, again)  # fresh noise on every call
+
+
+def test_noisy_quadratic_same_seed_replays_the_same_noise():
+    runs = [NoisyQuadratic([1.0], sigma=1.0, seed=s).run(SGD(lr=0.1), [1.0], 50, 4)
+            for s in (7, 7, 8)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_noisy_quadratic_run_is_n_runs_independent_runs_of_the_optimizer():
+    bowl = NoisyQuadratic([1.0, 0.1], minimum=[-2.0, -2.0], sigma=0.5, seed=1)
+    values = bowl.run(Adam(lr=0.05), [0.0, 0.0], steps=30, n_runs=3)
+    assert values.shape == (31, 3)
+    np.testing.assert_allclose(values[0], 0.5 * (4 + 0.4))
+    # replay the same noise by hand, one run at a time
+    replay = NoisyQuadratic([1.0, 0.1], minimum=[-2.0, -2.0], sigma=0.5, seed=1)
+    noise = [replay.gradient(np.zeros((3, 2))) - replay.exact_gradient(np.zeros((3, 2)))
+             for _ in range(30)]
+    for r in range(3):
+        opt, theta = Adam(lr=0.05), np.zeros(2)
+        for k in range(30):
+            theta = opt.step(theta, replay.exact_gradient(theta) + noise[k][r])
+            assert abs(replay.value(theta) - values[k + 1, r]) < 1e-12
+    distances = bowl.run(SGD(lr=0.1), [1.0, 1.0], steps=5, n_runs=2, measure="distance")
+    np.testing.assert_allclose(distances[0], np.hypot(3.0, 3.0))
+
+
+def test_noisy_quadratic_without_noise_converges_and_with_noise_hovers():
+    exact = NoisyQuadratic([1.0], minimum=[3.0], sigma=0.0).run(SGD(lr=0.5), [0.0], 60, 1)
+    assert exact[-1, 0] < 1e-30
+    noisy = NoisyQuadratic([1.0], minimum=[3.0], sigma=1.0, seed=2).run(SGD(lr=0.5), [0.0],
+                                                                      2000, 200)
+    # SGD's stationary E[f − f*] on f = h θ²/2 with noise σ: α σ² / (2 (2 − α h)), h = σ = 1
+    expected = 0.5 / (2 * (2 - 0.5))
+    assert abs(noisy[-500:].mean() / expected - 1) < 0.1
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, message",
+    [
+        (([],), {}, TypeError, "curvatures must be a non-empty 1-D sequence"),
+        (("ab",), {}, TypeError, "curvatures must be a non-empty 1-D sequence"),
+        (([[1.0]],), {}, TypeError, "curvatures must be a non-empty 1-D sequence"),
+        (([1.0, 0.0],), {}, ValueError, "curvatures must all be finite numbers > 0"),
+        (([1.0, float("nan")],), {}, ValueError, "curvatures must all be finite numbers > 0"),
+        (([1.0, 2.0],), {"minimum": [1.0]}, TypeError, "minimum must be a sequence of 2 numbers"),
+        (([1.0],), {"minimum": [float("inf")]}, ValueError, "minimum must be finite"),
+        (([1.0],), {"sigma": -1.0}, ValueError, "sigma must be a finite number >= 0"),
+        (([1.0],), {"sigma": "1"}, TypeError, "sigma must be a finite number >= 0"),
+        (([1.0],), {"seed": -3}, ValueError, "seed must be an integer >= 0"),
+    ],
+)
+def test_noisy_quadratic_rejects_bad_arguments(args, kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        NoisyQuadratic(*args, **kwargs)
+
+
+def test_noisy_quadratic_run_rejects_bad_arguments_and_changes_nothing():
+    bowl = NoisyQuadratic([1.0, 2.0], sigma=1.0, seed=0)
+    for kwargs, message in (({"steps": -1}, "steps must be an integer >= 0"),
+                            ({"n_runs": 0}, "n_runs must be an integer >= 1"),
+                            ({"measure": "loss"}, "measure must be 'value' or 'distance'"),
+                            ({"start": [1.0]}, "start must be 2 numbers")):
+        args = {"opt": SGD(lr=0.1), "start": [0.0, 0.0], "steps": 3, "n_runs": 2} | kwargs
+        with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+            bowl.run(**args)
+    with pytest.raises(ValueError, match="theta must have 2 parameters"):
+        bowl.value(np.zeros((3, 5)))
+    # nothing was drawn by the rejected calls: the noise is still the seed's first draw
+    first = bowl.gradient(np.zeros(2))
+    np.testing.assert_array_equal(first, np.random.default_rng(0).standard_normal(2))
