@@ -318,6 +318,18 @@ def test_cosine_annealing_rises_again_after_t_max(torch):
     assert cosine_decay(0.1, total_steps=10)(20) == 0.0
 
 
+def test_stepping_the_scheduler_first_skips_the_first_rate(torch):
+    """The chapter: calling scheduler.step() before optimizer.step() skips lr(0), and
+    PyTorch warns."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    with pytest.warns(UserWarning, match=r"lr_scheduler\.step\(\)` before `optimizer\.step"):
+        scheduler.step()
+        first_rate = optimizer.param_groups[0]["lr"]
+        optimizer.step()
+    assert first_rate == 0.05  # lr(1), not lr(0) = 0.1
+
+
 def test_linear_lr_refuses_a_zero_start(torch):
     """The chapter: LinearLR needs start_factor > 0, so warm-up from exactly 0 needs LambdaLR."""
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
