@@ -1,9 +1,10 @@
 """Helpers for tests/test_browser.py: build the book, find its pages, drive Chromium.
 
-The browser is Debian's Chromium (/usr/bin/chromium, apt package ``chromium``) driven by
-Playwright from PyPI. Playwright's own browser download (``playwright install``) is never
-used: it cannot work on machines without general internet access, and the Debian
-package is what CI installs (see .ci/run).
+The browser is a Chromium driven by Playwright from PyPI: Playwright's own browser when
+one is installed (``playwright install chromium``, where a machine can download it), else
+Debian's (/usr/bin/chromium, apt package ``chromium``, what CI installs, see .ci/run),
+else the executable named by the environment variable COURSE_CHROMIUM
+(:func:`find_chromium`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "screenshots"
 
 # Flags that keep Chromium from phoning home (it would try, and be refused, at start-up).
@@ -43,12 +44,32 @@ PHONE = {"width": 390, "height": 844}  # a common phone, CSS pixels
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 INSTALL_HELP = """\
-The browser test needs Debian's Chromium and Playwright (PyPI):
-    apt-get update && apt-get install -y chromium       # provides /usr/bin/chromium
-    .venv/bin/pip install -r requirements.txt            # provides playwright
-Do NOT run `playwright install`: the test drives /usr/bin/chromium (override the path
-with COURSE_CHROMIUM=/path/to/chromium). `bash .ci/run` installs Chromium when missing.
-To leave the browser test out of a local run on purpose: pytest -k "not test_browser"."""
+The browser tests need Playwright (PyPI) and a Chromium, looked for in this order:
+    1. Playwright's own browser:  .venv/bin/playwright install chromium  (needs internet)
+    2. Debian's:                  apt-get update && apt-get install -y chromium
+                                  (provides /usr/bin/chromium; what CI uses)
+    3. any Chromium you name:     COURSE_CHROMIUM=/path/to/chromium
+and  .venv/bin/pip install -r requirements.txt  provides playwright.
+`bash .ci/run` installs Debian's Chromium when missing. To leave the browser tests out
+of a local run on purpose: pytest -k "not test_browser and not test_jupyterlab"."""
+
+
+def find_chromium(pw) -> dict:
+    """Launch options (``executable_path``) for the Chromium the browser tests drive:
+    Playwright's own when installed, else /usr/bin/chromium, else $COURSE_CHROMIUM.
+
+    Raises FileNotFoundError naming all three (and how to get each) when none exists.
+    """
+    own = Path(pw.chromium.executable_path)
+    named = os.environ.get("COURSE_CHROMIUM", "")
+    for candidate in (own, DEBIAN_CHROMIUM, Path(named) if named else None):
+        if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
+            return {"executable_path": str(candidate)}
+    raise FileNotFoundError(
+        f"no Chromium found: not Playwright's own ({own}), not Debian's ({DEBIAN_CHROMIUM}), "
+        f"and COURSE_CHROMIUM is {repr(named) if named else 'unset'}"
+        + (" (not an executable file)" if named else "") + ".\n" + INSTALL_HELP
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -220,20 +241,31 @@ WIDGET_VIEWS = """() => {
 }"""
 
 
+# The pages load the widget renderer, MathJax and the icons after first paint, one after
+# another (book/_ext/phone_pages.py, book/assets/course.js): done when no placeholder is
+# left and window.MathJax is MathJax itself, not only its configuration.
+LATE_SCRIPTS_LOADED = """() => !document.querySelector('script[type="text/x-course-later"]')
+    && (window.MathJax === undefined || window.MathJax.version !== undefined)"""
+
+
 def wait_until_rendered(page, timeout_ms: int = 20_000) -> None:
-    """Wait for MathJax to finish and for the widget manager to render every view."""
+    """Wait for the widget manager to render every view and for MathJax to finish."""
+    for condition in (
+        f"(() => {{ const r = ({WIDGET_VIEWS})(); return r.views === r.rendered; }})()",
+        f"({LATE_SCRIPTS_LOADED})()",
+    ):
+        try:
+            page.wait_for_function(condition, timeout=timeout_ms)
+        except Exception:  # noqa: BLE001 - reported by the widget and math assertions
+            pass
     page.evaluate(WAIT_FOR_MATH)
-    try:
-        page.wait_for_function(
-            f"(() => {{ const r = ({WIDGET_VIEWS})(); return r.views === r.rendered; }})()",
-            timeout=timeout_ms,
-        )
-    except Exception:  # noqa: BLE001 - reported by the widget assertion with details
-        pass
-    # images inside widgets and animations are set by JavaScript: let them decode
+    # Figures below the fold load lazily; load them all now (the test looks at each),
+    # and let the images set by JavaScript (widgets, animations) decode.
     page.evaluate(
-        """() => Promise.all(Array.from(document.images).filter(i => !i.complete)
-              .map(i => new Promise(r => { i.onload = i.onerror = r; })))"""
+        """() => Promise.all(Array.from(document.images).map(i => {
+              if (i.loading === 'lazy') i.loading = 'eager';
+              return i.complete ? null : new Promise(r => { i.onload = i.onerror = r; });
+            }))"""
     )
 
 

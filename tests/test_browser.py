@@ -19,7 +19,8 @@ every animation must advance when played. The search page must find the book's w
 and every notebook page must carry Binder, JupyterHub and Colab launch links built from
 ``repository`` in _config.yml.
 
-Needs /usr/bin/chromium (apt package ``chromium``) and playwright (requirements.txt).
+Needs playwright (requirements.txt) and a Chromium: Playwright's own, else /usr/bin/chromium
+(apt package ``chromium``), else $COURSE_CHROMIUM (browser_support.find_chromium).
 Missing either is a failure with instructions, not a skip. Reuse an existing build for
 quick iteration on this file with COURSE_BOOK_HTML=_build/html (never set in CI).
 """
@@ -37,7 +38,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from browser_support import (
     BROKEN_IMAGES,
-    CHROMIUM,
     CHROMIUM_ARGS,
     DESKTOP,
     FIND_ANIMATIONS,
@@ -52,6 +52,7 @@ from browser_support import (
     all_pages,
     book_config,
     build_book,
+    find_chromium,
     notebook_docnames,
     open_page,
     source_of,
@@ -84,10 +85,12 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed.\n" + INSTALL_HELP, pytrace=False)
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found.\n" + INSTALL_HELP, pytrace=False)
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            where = find_chromium(pw)
+        except FileNotFoundError as missing:
+            pytest.fail(str(missing), pytrace=False)
+        chromium = pw.chromium.launch(args=CHROMIUM_ARGS, **where)
         yield chromium
         chromium.close()
 

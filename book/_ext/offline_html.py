@@ -1,6 +1,6 @@
 """Sphinx extension: keep the rendered book self-contained (no request to an outside host).
 
-Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does four small things:
+Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does five small things:
 
 1. Removes the Font Awesome 4 stylesheet that matplotlib's ``FuncAnimation.to_jshtml()``
    links from a CDN. The animation's buttons use ``<i class="fa fa-play">``-style icons,
@@ -17,12 +17,17 @@ Loaded from ``_config.yml`` (``sphinx.local_extensions``). It does four small th
    starts to execute the chapters inherit it, so ``explorer.show()`` gives the
    precomputed frames there (a web page has no kernel) and the live widget anywhere else
    (see :func:`optlib.widgets.in_book_build`).
+5. When the HTML is written, rewrites every page so that it paints fast on a phone
+   (frames as files, widget state at the end, big scripts loaded after first paint):
+   see ``phone_pages.py`` next to this file.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -92,9 +97,26 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
 BOOK_BUILD_VARIABLE = "OPTLIB_BOOK_BUILD"
 
 
+def _phone_pages():
+    """phone_pages.py from this folder (loaded by path: this folder is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        "course_phone_pages", Path(__file__).with_name("phone_pages.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lighten_pages(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    changed = _phone_pages().lighten_book(Path(app.builder.outdir))
+    logger.info("phone_pages: %d pages rewritten to paint fast on a phone", changed)
+
+
 def setup(app: Sphinx) -> dict:
     # Before any notebook is executed: myst-nb's kernels copy this process's environment.
     os.environ[BOOK_BUILD_VARIABLE] = "1"
+    app.connect("build-finished", _lighten_pages)
     app.connect("doctree-resolved", _check_raw_html)
     # after myst-nb adds the page's widget scripts (default priority 500)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

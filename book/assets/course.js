@@ -4,9 +4,9 @@
 // 0. The theme's Font Awesome (SVG + JS) replaces every <i class="fa ..."> with an <svg>,
 //    also those that appear later. The ipywidgets Play button later looks up its <i> to
 //    switch between play and pause icons, and throws when the <i> has become an <svg>.
-//    Icons in the page itself are converted when the page is ready; widgets, rendered
-//    after that, keep their <i> and draw it with the widget renderer's own (vendored)
-//    Font Awesome font.
+//    Icons in the page itself are converted; widgets keep their <i> and draw it with the
+//    widget renderer's own (vendored) Font Awesome font (see 3 for pages where the icons
+//    load after the widgets).
 window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {
   observeMutations: false,
 });
@@ -19,20 +19,19 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
 }
 
 // 2. The ipywidgets renderer typesets widget labels with the MathJax 2 call
-//    MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]); the book loads MathJax 3,
-//    which has no Hub, so every widget with a description would throw. Translate the call.
-//    (MathJax is loaded with `defer`, so it is in place at DOMContentLoaded; the widgets
-//    are rendered later, at the window's load event.)
-document.addEventListener("DOMContentLoaded", function () {
-  var mj = window.MathJax;
-  if (!mj || mj.Hub || !mj.startup || !String(mj.version || "").startsWith("3")) {
-    return;
-  }
-  mj.Hub = {
+//    MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]) whenever window.MathJax exists;
+//    the book loads MathJax 3, which has no Hub, and window.MathJax is first only
+//    Sphinx's configuration object. Give every object that becomes window.MathJax (the
+//    configuration, then MathJax 3 itself) a Hub whose Queue typesets with MathJax 3 once
+//    it has started; before that there is nothing to do (MathJax typesets the whole page
+//    when it starts).
+(function () {
+  var hub = {
     Queue: function () {
+      var mj = window.MathJax;
       Array.prototype.forEach.call(arguments, function (job) {
         var element = Array.isArray(job) ? job[2] : null;
-        if (element) {
+        if (element && mj && mj.startup && mj.startup.promise && mj.typesetPromise) {
           mj.startup.promise
             .then(function () { return mj.typesetPromise([element]); })
             .catch(function (err) { console.warn("MathJax could not typeset a widget label", err); });
@@ -40,4 +39,120 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     },
   };
-});
+  var current = window.MathJax;
+  function withHub(value) {
+    if (value && typeof value === "object" && !value.Hub) {
+      value.Hub = hub;
+    }
+    return value;
+  }
+  withHub(current);
+  Object.defineProperty(window, "MathJax", {
+    configurable: true,
+    enumerable: true,
+    get: function () { return current; },
+    set: function (value) { current = withHub(value); },
+  });
+})();
+
+// 3. Big scripts after first paint, one at a time, in order of need (the pages are
+//    rewritten so by book/_ext/phone_pages.py; on a phone, all of them at once took 15 s
+//    before anything showed). Their tags are <script type="text/x-course-later"
+//    data-course-later="GROUP" data-src="URL">:
+//    - "widgets", the ipywidgets renderer, loaded at DOMContentLoaded (after the page's
+//      stylesheets), so that it arrives before the window's load event, when it renders;
+//    - "math", MathJax, once every explorer on the page has rendered;
+//    - "icons", the theme's Font Awesome, last; it converts the icons of the page, not
+//      those inside widgets (see 0).
+(function () {
+  var LATER = 'script[type="text/x-course-later"]';
+
+  function group(name) {
+    return Array.prototype.slice.call(
+      document.querySelectorAll(LATER + '[data-course-later="' + name + '"]'));
+  }
+
+  function load(placeholder) {
+    return new Promise(function (resolve) {
+      var script = document.createElement("script");
+      script.src = placeholder.getAttribute("data-src");
+      script.async = false;
+      script.onload = script.onerror = function () { resolve(); };  // never stop the rest
+      placeholder.parentNode.replaceChild(script, placeholder);
+    });
+  }
+
+  function loadAll(placeholders) {
+    return placeholders.reduce(function (done, placeholder) {
+      return done.then(function () { return load(placeholder); });
+    }, Promise.resolve());
+  }
+
+  function widgetsRendered() {
+    var views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
+    return Array.prototype.every.call(views, function (view) {
+      var area = view.previousElementSibling;
+      return area && area.classList.contains("widget-subarea") && area.querySelector(".jupyter-widgets");
+    });
+  }
+
+  function whenWidgetsRendered(patienceMs) {
+    var start = Date.now();
+    return new Promise(function (resolve) {
+      (function check() {
+        if (widgetsRendered() || Date.now() - start > patienceMs) {
+          resolve();
+        } else {
+          setTimeout(check, 100);
+        }
+      })();
+    });
+  }
+
+  function windowLoaded() {
+    return new Promise(function (resolve) {
+      if (document.readyState === "complete") {
+        resolve();
+      } else {
+        window.addEventListener("load", function () { resolve(); });
+      }
+    });
+  }
+
+  function drawPageIcons() {
+    var fa = window.FontAwesome;
+    if (!fa || !fa.dom || !fa.dom.i2svg) {
+      return;
+    }
+    var parents = [];
+    document.querySelectorAll('i[class*="fa-"], span[class*="fa-"]').forEach(function (icon) {
+      var parent = icon.parentElement;
+      if (parent && !icon.closest(".jupyter-widgets, .widget-subarea") && parents.indexOf(parent) < 0) {
+        parents.push(parent);
+      }
+    });
+    parents.forEach(function (node) { fa.dom.i2svg({ node: node }); });
+  }
+
+  function start() {
+    if (!document.querySelector(LATER)) {
+      return;
+    }
+    var renderer = loadAll(group("widgets"));
+    Promise.all([renderer, windowLoaded()])
+      .then(function () { return whenWidgetsRendered(10000); })
+      .then(function () { return loadAll(group("math")); })
+      .then(function () {
+        // Loaded now, Font Awesome would convert the widgets' icons too: convert by hand.
+        window.FontAwesomeConfig.autoReplaceSvg = false;
+        return loadAll(group("icons"));
+      })
+      .then(drawPageIcons);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

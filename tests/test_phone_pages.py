@@ -1,0 +1,124 @@
+"""book/_ext/phone_pages.py: the rewrite that makes a built page paint fast on a phone.
+
+The real pages are checked in a browser by tests/test_browser.py (offline, every control
+alive) and timed by benchmarks/page_load.py; this checks the rewrite itself on a small
+page shaped like myst-nb's output.
+"""
+
+import base64
+import importlib.util
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("phone_pages_under_test",
+                                               ROOT / "book" / "_ext" / "phone_pages.py")
+phone_pages = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(phone_pages)
+
+
+def png(width, height, value):
+    out = io.BytesIO()
+    Image.fromarray(np.full((height, width, 3), value, np.uint8)).save(out, format="png")
+    return out.getvalue()
+
+
+def image_model(data):
+    return {"model_name": "ImageModel", "model_module": "@jupyter-widgets/controls",
+            "model_module_version": "2.0.0",
+            "state": {"_model_name": "ImageModel", "format": "png", "width": "", "height": ""},
+            "buffers": [{"data": base64.b64encode(data).decode(), "encoding": "base64",
+                         "path": ["value"]}]}
+
+
+FRAMES = [png(30, 20, 0), png(30, 20, 255), png(30, 20, 0)]  # the first and last equal
+
+STATE = {"version_major": 2, "version_minor": 0, "state": {
+    "a": image_model(FRAMES[0]), "b": image_model(FRAMES[1]), "c": image_model(FRAMES[2]),
+    "s": {"model_name": "HTMLModel", "state": {"value": "caption </b> with a tag"}}}}
+
+PAGE = f"""<!DOCTYPE html><html><head>
+<script defer src="../_static/scripts/fontawesome.js?digest=1"></script>
+<script src="../_static/doctools.js?v=1"></script>
+<script>window.MathJax = {{"options": {{}}}}</script>
+<script defer="defer" src="../_static/mathjax/tex-svg-full.js?v=2"></script>
+<script type="application/vnd.jupyter.widget-state+json">{json.dumps(STATE)}</script>
+<script src="../_static/jupyter-widgets/embed.js?v=3"></script>
+<script src="../_static/course.js?v=4"></script>
+<script src="../_static/searchtools.js"></script>
+<script src="../searchindex.js"></script>
+</head><body><main>
+<p>Text</p><img alt="fig" src="../_images/abc.png" />
+<img src="../_static/images/logo_colab.png">
+<script type="application/vnd.jupyter.widget-view+json">{{"model_id": "a"}}</script>
+</main></body></html>"""
+
+
+def rewrite(tmp_path):
+    page = tmp_path / "book" / "chapter.html"
+    page.parent.mkdir()
+    page.write_text(PAGE)
+    assert phone_pages.lighten_book(tmp_path) == 1
+    return page, page.read_text()
+
+
+def test_frames_become_files_named_by_content_with_urls_relative_to_the_page(tmp_path):
+    page, html = rewrite(tmp_path)
+    [state] = re.findall(r'widget-state\+json">(.*?)</script>', html, re.S)
+    models = json.loads(state)["state"]
+    files = sorted((tmp_path / phone_pages.FRAMES_DIR).iterdir())
+    assert len(files) == 2  # three frames, two distinct pictures
+    for name, frame in zip("abc", FRAMES):
+        fields, [buffer] = models[name]["state"], models[name]["buffers"]
+        assert fields["format"] == "url" and (fields["width"], fields["height"]) == ("30", "20")
+        url = base64.b64decode(buffer["data"]).decode()
+        assert url.startswith("../_frames/")
+        assert (page.parent / url).resolve().read_bytes() == frame
+    assert models["s"]["state"]["value"] == "caption </b> with a tag"
+    assert "</b>" not in state  # escaped inside the <script>
+
+
+def test_state_moves_to_the_end_of_the_body_and_big_scripts_wait(tmp_path):
+    _, html = rewrite(tmp_path)
+    head, body = html.split("</head>")
+    assert "widget-state" not in head
+    assert body.index("widget-state") > body.index("widget-view")
+    assert re.search(r"</script>\s*</body></html>$", body)
+    later = dict(re.findall(r'<script type="text/x-course-later" data-course-later="(\w+)" '
+                            r'data-src="([^"]+)"></script>', head))
+    assert later == {"icons": "../_static/scripts/fontawesome.js?digest=1",
+                     "math": "../_static/mathjax/tex-svg-full.js?v=2",
+                     "widgets": "../_static/jupyter-widgets/embed.js?v=3"}
+    assert '<script src="../_static/doctools.js?v=1"></script>' in head  # left alone
+    assert '<script src="../_static/course.js?v=4"></script>' in head
+    assert '<script defer src="../_static/searchtools.js"></script>' in head
+    assert '<script defer src="../searchindex.js"></script>' in head
+
+
+def test_output_figures_load_lazily_and_theme_images_do_not(tmp_path):
+    _, html = rewrite(tmp_path)
+    assert '<img loading="lazy" alt="fig" src="../_images/abc.png" />' in html
+    assert '<img src="../_static/images/logo_colab.png">' in html
+
+
+def test_a_rewritten_page_is_left_as_it_is_and_search_is_untouched(tmp_path):
+    page, html = rewrite(tmp_path)
+    assert phone_pages.lighten(html, page, tmp_path) == html
+    search = tmp_path / "search.html"
+    search.write_text(PAGE)
+    assert phone_pages.lighten_book(tmp_path) == 0
+    assert search.read_text() == PAGE
+
+
+def test_a_page_without_widgets_only_gets_its_scripts_reordered(tmp_path):
+    page = tmp_path / "intro.html"
+    html = PAGE.replace(re.search(r"<script type=\"application/vnd.jupyter.widget-state"
+                                  r"\+json\">.*?</script>\n", PAGE, re.S).group(0), "")
+    out = phone_pages.lighten(html, page, tmp_path)
+    assert "widget-state" not in out and 'data-course-later="math"' in out
+    assert not (tmp_path / phone_pages.FRAMES_DIR).exists()
