@@ -75,9 +75,9 @@ def check_leaf(leaf, label, accepted=None):
 REFUSED_DTYPES = {
     np.dtype(np.float16): (
         ". In float16 the optimizers' arithmetic breaks down: eps = 1e-8 rounds to 0, "
-        "squared gradients underflow to 0 below ~2.4e-4 and overflow above 256, so finite "
-        "input gives nan or inf. Keep float32 master weights, as mixed-precision training "
-        "does, and cast: params.astype(np.float32)"
+        "and a squared gradient rounds to 0 for |g| < ~1.7e-4 and overflows for |g| > 256, "
+        "so finite input gives nan or inf. Keep float32 master weights, as mixed-precision "
+        "training does, and cast: params.astype(np.float32)"
     ),
 }
 

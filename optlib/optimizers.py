@@ -25,8 +25,8 @@ Conventions (the same in every class, stated once here)
   ``np.errstate(over="raise")``, leaves the optimizer exactly as it was. The same
   holds for :meth:`Optimizer.load_state_dict` and for assigning a hyperparameter.
 * **No float16.** float16 params or grads are refused with a ``TypeError``: eps = 1e-8
-  rounds to 0 in float16, and squared gradients underflow to 0 below ~2.4e-4 and
-  overflow above 256, so finite input would give nan or inf. Do as mixed-precision
+  rounds to 0 in float16, and a squared gradient rounds to 0 for ``|g| < ~1.7e-4`` and
+  overflows for ``|g| > 256``, so finite input would give nan or inf. Do as mixed-precision
   training does: keep float32 master weights for the optimizer and cast the float16
   copies used elsewhere (``params.astype(np.float32)``). The dtype you pass in is the
   dtype you get back, and the dtype of the state.
@@ -595,6 +595,8 @@ class _Checkpoint:
             if array is None or array.dtype.kind not in "fiu":
                 raise self.fail(TypeError, field, f"must be {accepted}, got a list that "
                                 f"is not a regular array of numbers")
+            if array.size == 0 and math.prod(shape) == 0:
+                array = array.reshape(shape)  # JSON writes every empty array as []
         else:
             raise self.fail(TypeError, field, f"must be {accepted}, got {_shown(value)}")
         if array.shape != shape:

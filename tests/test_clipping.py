@@ -1,5 +1,6 @@
 """Tests for optlib.clipping. Expected values are computed independently of the code."""
 
+import collections
 import math
 
 import numpy as np
@@ -303,3 +304,27 @@ def test_zero_dimensional_arrays_stay_arrays():
 def test_clip_by_value_rejects_integer_arrays():
     with pytest.raises(TypeError, match=r"clip_by_value: grads must be a floating-point.*int"):
         clip_by_value(np.array([1, 2, 3]), limit=1.0)
+
+
+# --------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize("clip, param", [(clip_by_global_norm, "max_norm"),
+                                         (clip_by_value, "limit")])
+@pytest.mark.parametrize("bound", [10**400, -(10**400)], ids=["10**400", "-10**400"])
+def test_overflowing_int_bound_is_a_value_error(clip, param, bound):
+    with pytest.raises(ValueError, match=rf"^{clip.__name__}: {param} must be a finite number "
+                                         r"> 0, got -?1000.*\(40\d characters\), too large"):
+        clip(np.ones(2), bound)
+
+
+def test_namedtuple_gradients_keep_their_type():
+    Layer = collections.namedtuple("Layer", "W b")
+    grads = Layer(np.array([[3.0, 0.0]]), np.array([4.0]))
+    clipped, norm = clip_by_global_norm(grads, max_norm=1.0)
+    assert type(clipped) is Layer and norm == 5.0
+    np.testing.assert_allclose(clipped.W, [[0.6, 0.0]], rtol=1e-15)
+    np.testing.assert_allclose(clipped.b, [0.8], rtol=1e-15)
+    limited = clip_by_value(grads, limit=1.0)
+    assert type(limited) is Layer
+    np.testing.assert_array_equal(limited.b, [1.0])

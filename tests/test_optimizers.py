@@ -26,6 +26,7 @@ from optlib.optimizers import (
     RMSprop,
     trajectory,
 )
+from optlib.schedules import Schedule
 
 THETA = np.array([1.0, -2.0])
 G = np.array([0.5, -3.0])
@@ -497,3 +498,33 @@ def test_trajectory_rejects_bad_arguments():
     with pytest.raises(ValueError, match="start must be a finite point"):
         trajectory(SGD(), LAND, start=(math.nan, 0.0))
     np.testing.assert_array_equal(trajectory(SGD(), LAND, steps=0), [LAND.start])
+
+
+class LastBitSchedule(Schedule):
+    """A schedule whose array evaluation differs from its scalar one in the last bit.
+
+    (As numpy's vectorised ``**`` may round differently from Python's: the issue's
+    ``step_decay(0.1, drop=0.1, every=10)`` gave 0.001 at t=20 for an array of steps
+    and 0.0010000000000000002 for the scalar.)
+    """
+
+    def __init__(self):
+        super().__init__("last_bit", {}, lambda t: 0.05 * 0.5 ** (t // 5))
+
+    def __call__(self, t):
+        if isinstance(t, np.ndarray):
+            return np.nextafter(0.05 * 0.5 ** (t // 5), np.inf)
+        return super().__call__(t)
+
+
+def test_the_last_bit_schedule_differs_between_array_and_scalar():
+    schedule = LastBitSchedule()
+    steps = np.arange(20)
+    assert all(schedule(steps)[k] != schedule(k) for k in range(20))
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_trajectory_takes_the_rates_step_takes(name):
+    path = trajectory(OPTIMIZERS[name](lr=LastBitSchedule()), LAND, steps=20)
+    expected = step_loop(OPTIMIZERS[name](lr=LastBitSchedule()), LAND, LAND.start, 20)
+    np.testing.assert_array_equal(path, expected)

@@ -5,7 +5,9 @@ The base class promises that a rejected step changes nothing; every rejection be
 checks that the parameters, ``opt.t`` and ``opt.state`` are as they were.
 """
 
+import collections
 import copy
+import json
 import math
 import pickle
 import re
@@ -668,3 +670,196 @@ def test_changing_layout_needs_reset(name, case):
     opt.reset()
     opt.step(second, grads_for(second))
     assert opt.t == 1
+
+
+# ======================================================================================
+# Hostile input: parameters, float16, t, transactional steps and checkpoints
+# ======================================================================================
+
+BAD_PARAMS = {
+    "nan": (np.array([np.nan, 1.0]), r"params contains 1 non-finite value\(s\) \(first at "
+                                     r"flat index 0: nan\); parameters must be finite"),
+    "inf-0d-float32": (np.array(np.inf, dtype=np.float32), r"params contains 1 non-finite"),
+    "list": ([np.ones(2), np.array([1.0, -np.inf])], r"params\[1\] contains 1 non-finite.*-inf"),
+    "dict": ({"w": np.array([[np.nan, np.nan]])}, r"params\['w'\] contains 2 non-finite"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_PARAMS)
+@pytest.mark.parametrize("name", NAMES)
+def test_non_finite_params_rejected_and_nothing_changes(name, case):
+    params, pattern = BAD_PARAMS[case]
+    def fix(v):
+        return np.where(np.isfinite(v), v, 1.0).astype(v.dtype)
+
+    finite = (fix(params) if isinstance(params, np.ndarray)
+              else {k: fix(v) for k, v in params.items()} if isinstance(params, dict)
+              else [fix(v) for v in params])
+    grads = grads_for(finite)
+    opt, _ = started(name, params=finite)
+    before = snapshot(opt)
+    with pytest.raises(ValueError, match=pattern):
+        opt.step(params, grads)
+    assert_unchanged(opt, before)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float16_refused_with_the_reason(name):
+    p16 = np.array([0.5, -1.0], dtype=np.float16)
+    opt = OPTIMIZERS[name]()
+    with pytest.raises(TypeError, match=r"params has dtype float16; accepted dtypes are "
+                                        r"float32, float64\. .*eps = 1e-8 rounds to 0.*"
+                                        r"float32 master weights"):
+        opt.step(p16, p16)
+    with pytest.raises(TypeError, match=r"grads\[0\] has dtype float16"):
+        opt.step([p16.astype(np.float32)], [p16])
+    assert opt.t == 0 and opt.state is None
+
+
+def test_the_float16_reasons_hold():
+    # The figures quoted in the message and the module docstring.
+    with np.errstate(over="ignore"):
+        assert np.float16(1e-8) == 0
+        assert np.float16(1.7e-4) ** 2 == 0 and np.float16(1.8e-4) ** 2 > 0
+        assert np.isinf(np.float16(257) ** 2) and np.isfinite(np.float16(255) ** 2)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(-3, ValueError), ("3", TypeError), (3.0, TypeError), (True, TypeError),
+     (None, TypeError), (2**53 + 1, ValueError), (10**400, ValueError)],
+)
+def test_t_assignment_checked(value, error):
+    opt, _ = started("Adam")
+    before = snapshot(opt)
+    with pytest.raises(error, match=r"^Adam: t must be an integer in \[0, 2\*\*53\]"):
+        opt.t = value
+    assert_unchanged(opt, before)
+    opt.t = np.int64(7)
+    assert opt.t == 7 and type(opt.t) is int
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400)], ids=["10**400", "-10**400"])
+@pytest.mark.parametrize("hyper", ["lr", "beta1", "eps"])
+def test_overflowing_ints_are_a_value_error(hyper, value):
+    with pytest.raises(ValueError, match=rf"^Adam: {hyper} must be .*, got -?1000.*\(40\d "
+                                         r"characters\), too large for a float$"):
+        Adam(**{hyper: value})
+
+
+def test_a_schedule_returning_a_huge_int_is_a_value_error():
+    opt = SGD(lr=lambda t: 10**400)
+    with pytest.raises(ValueError, match=r"lr returned 1000.* at t=0"):
+        opt.step(P, P)
+    assert opt.t == 0 and opt.state is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_namedtuple_params_kept(name):
+    Layer = collections.namedtuple("Layer", "W b")
+    params = Layer(np.ones((2, 2)), np.zeros(2))
+    opt = OPTIMIZERS[name]()
+    new = opt.step(params, Layer(np.ones((2, 2)), np.ones(2)))
+    assert type(new) is Layer and new.W.shape == (2, 2) and opt.t == 1
+    resumed = OPTIMIZERS[name]()
+    resumed.load_state_dict(json.loads(json.dumps(opt.state_dict(), default=np.ndarray.tolist)))
+    g = Layer(np.full((2, 2), 0.5), np.full(2, -0.5))
+    assert_same_tree(list(resumed.step(new, g)), list(opt.step(new, g)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_overflow_in_the_second_array_commits_nothing(name):
+    opt, params = started(name, params=[np.ones(2), np.ones(3)], weight_decay=10.0)
+    twin, _ = started(name, params=[np.ones(2), np.ones(3)], weight_decay=10.0)
+    before = snapshot(opt)
+    hostile = [params[0], np.full(3, 1e308)]  # weight_decay * 1e308 overflows
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        opt.step(hostile, grads_for(hostile))
+    assert_unchanged(opt, before)
+    g = grads_for(params, 5)
+    assert_same_tree(opt.step(params, g), twin.step(params, g))
+
+
+def test_a_bad_checkpoint_leaves_the_optimizer_as_it_was():
+    # The issue's example: an optimizer at lr=0.1, t=2 used to end at t=0, lr=0.001.
+    opt, _ = started("Adam", lr=0.1)
+    fresh = Adam().state_dict()  # lr = 0.001, t = 0, no state ...
+    for field, value in [("structure", ("heap",)), ("shapes", [(-1,)]),
+                         ("dtypes", ["float16"]), ("hyperparameters", None)]:
+        before = snapshot(opt)
+        broken = dict(fresh, structure=("array",), shapes=[(3,)], dtypes=["float64"],
+                      state=[{"m": np.zeros(3), "v": np.zeros(3)}])
+        broken[field] = value
+        with pytest.raises((TypeError, ValueError), match=re.escape(f"state_dict['{field}']")):
+            opt.load_state_dict(broken)
+        assert_unchanged(opt, before)
+        assert opt.t == 2 and opt.lr == 0.1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_through_json_with_sorted_keys_resumes_exactly(name):
+    opt, p = started(name, params={"W": np.ones((2, 2)), "b": np.array(0.5)}, steps=3)
+    text = json.dumps(opt.state_dict(), default=np.ndarray.tolist, sort_keys=True)
+    resumed = OPTIMIZERS[name]()
+    resumed.load_state_dict(json.loads(text))
+    for k in range(3, 6):
+        g = grads_for(p, k)
+        p, q = opt.step(p, g), resumed.step(p, g)
+        assert_same_tree(p, q)
+
+
+def test_state_dict_format():
+    opt, _ = started("NAdam", params=[np.ones(2), np.ones((1, 3), dtype=np.float32)])
+    saved = opt.state_dict()
+    assert set(saved) == {"optimizer", "hyperparameters", "t", "structure", "shapes",
+                          "dtypes", "state"}
+    assert saved["optimizer"] == "NAdam" and saved["t"] == 2
+    assert saved["structure"] == ("list", 2)
+    assert saved["shapes"] == [(2,), (1, 3)] and saved["dtypes"] == ["float64", "float32"]
+    assert [list(s) for s in saved["state"]] == [["m", "v", "mu_product"]] * 2
+    assert saved["state"][1]["m"].shape == (1, 3) and saved["state"][1]["m"].dtype == np.float32
+    assert isinstance(saved["state"][0]["mu_product"], float)
+    assert Adam().state_dict() == {
+        "optimizer": "Adam", "hyperparameters": Adam().hyperparameters, "t": 0,
+        "structure": None, "shapes": None, "dtypes": None, "state": None}
+
+
+TAMPERED = {
+    "one entry short": (lambda s: s["state"].pop(), r"\['state'\] must be a list of 2"),
+    "int64 state": (lambda s: s["state"][0].update(m=np.zeros(2, np.int64)),
+                    r"\['state'\]\[0\]\['m'\] has dtype int64; it must be a float64"),
+    "float32 state": (lambda s: s["state"][1].update(v=np.zeros(2, np.float32)),
+                      r"\['state'\]\[1\]\['v'\] has dtype float32"),
+    "broadcastable": (lambda s: s["state"][0].update(v=np.zeros(1)),
+                      r"\['state'\]\[0\]\['v'\] has shape \(1,\); it must be"),
+    "state None": (lambda s: s.update(state=None), r"\['state'\] must be a list of 2"),
+    "unknown name": (lambda s: s["state"][0].update(u=np.zeros(2)),
+                     r"\['state'\]\[0\] must be a dict with Adam's state names"),
+    "nan": (lambda s: s["state"][0].update(m=[0.0, math.nan]),
+            r"\['state'\]\[0\]\['m'\] has non-finite entries"),
+}
+
+
+@pytest.mark.parametrize("case", TAMPERED)
+def test_tampered_state_refused_with_the_field_named(case):
+    tamper, pattern = TAMPERED[case]
+    opt, _ = started("Adam", params=[np.ones(2), np.ones(2)])
+    saved = opt.state_dict()
+    tamper(saved)
+    before = snapshot(opt)
+    with pytest.raises((TypeError, ValueError), match=r"^load_state_dict: state_dict" + pattern):
+        opt.load_state_dict(saved)
+    assert_unchanged(opt, before)
+
+
+def test_state_lists_are_accepted_when_exact():
+    opt, p = started("Adam", params=np.array([0.5, -1.0], dtype=np.float32))
+    saved = opt.state_dict()
+    as_lists = dict(saved, state=[{k: v.tolist() for k, v in saved["state"][0].items()}])
+    resumed = Adam()
+    resumed.load_state_dict(as_lists)
+    assert_same_tree(resumed.state_dict(), saved)
+    inexact = dict(saved, state=[{"m": [0.1, 0.2], "v": [0.0, 0.0]}])
+    with pytest.raises(ValueError, match=r"\['m'\] holds numbers that float32 cannot store "
+                                         r"exactly"):
+        Adam().load_state_dict(inexact)

@@ -16,8 +16,9 @@ them:
 * ``trajectory()`` is bit-identical to a loop of ``step()``.
 
 Profiles: ``ci`` (the default) runs a bounded number of examples, derandomized so that
-every run tries the same cases; ``HYPOTHESIS_PROFILE=explore`` runs many more random
-ones. No example database is written.
+every run tries the same cases, whatever else runs in the same process;
+``HYPOTHESIS_PROFILE=explore`` runs many more random ones. No example database is
+written.
 """
 
 import collections
@@ -47,6 +48,32 @@ settings.register_profile(
 )
 settings.register_profile("explore", max_examples=2000, deadline=None, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def same_cases_whatever_ran_before():
+    """Pin Hypothesis' pool of "local constants" to empty while this module runs.
+
+    Hypothesis now and then draws a number or string found in the source of the local
+    modules imported so far, and which modules those are depends on what else ran in
+    the same process: without this, a derandomized run would try other cases when run
+    with other test files. (Internal API: if a future Hypothesis moves it, the pool is
+    left alone.)
+    """
+    from hypothesis.internal.conjecture import providers
+
+    if not all(hasattr(providers, a) for a in ("_get_local_constants", "Constants",
+                                                "CONSTANTS_CACHE")):
+        yield
+        return
+    empty = providers.Constants()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(providers, "_get_local_constants", lambda: empty)
+        providers.CONSTANTS_CACHE.cache.clear()
+        yield
+    providers.CONSTANTS_CACHE.cache.clear()
+
 
 NAMES = sorted(OPTIMIZERS)
 DTYPES = [np.float32, np.float64]
