@@ -45,7 +45,7 @@ import pytest
 
 import optlib
 from optlib import MLP, AdamW, cosine_decay, make_classification, train
-from optlib.clipping import clip_by_global_norm, clip_by_value, global_norm
+from optlib.clipping import global_norm
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "book" / "frameworks.ipynb"
@@ -110,29 +110,29 @@ def claim_id(claim):
 # ------------------------------------------------------------------ the libraries
 
 
-def _need(name):
-    """Import ``name`` or skip, except in CI, where a library CI installs must be there."""
+def _need(module, package):
+    """Import ``module`` or skip, except in CI, where a package .ci/run installs must be there."""
     try:
-        module = __import__(name)
+        return __import__(module)
     except ImportError:
-        if IN_CI and name in CI_INSTALLS:
-            pytest.fail(f"{name} is not installed, but .ci/run installs it and CI is set", False)
-        pytest.skip(f"{name} is not installed; `pip install {name}` runs these checks "
+        if IN_CI and re.search(rf"pip install .*\b{package}\b", CI_INSTALLS):
+            pytest.fail(f"{module} is not installed, but .ci/run installs {package} and CI "
+                        f"is set", pytrace=False)
+        pytest.skip(f"{module} is not installed; `pip install {package}` runs these checks "
                     f"(the book and the other tests do not need it)")
-    return module
 
 
 @pytest.fixture(scope="module")
 def torch():
-    torch = _need("torch")
+    torch = _need("torch", "torch")
     torch.set_default_dtype(torch.float64)
     return torch
 
 
 @pytest.fixture(scope="module")
 def jax():
-    jax = _need("jax")
-    _need("optax")
+    jax = _need("jax", "optax")  # optax brings jax with it
+    _need("optax", "optax")
     jax.config.update("jax_enable_x64", True)
     return jax
 
@@ -191,10 +191,11 @@ def optax_trajectory(jax, transformation):
     return np.array(rows)
 
 
-def namespace(framework, params=None, grads=None):
+def namespace(params=None, grads=None):
     """What a snippet may use besides its own imports: optlib's names, params, grads."""
     names = {name: getattr(optlib, name) for name in dir(optlib) if not name.startswith("_")}
-    names.update(clip_by_global_norm=clip_by_global_norm, clip_by_value=clip_by_value)
+    for module in (optlib.schedules, optlib.clipping):
+        names.update((name, getattr(module, name)) for name in module.__all__)
     if params is not None:
         names["params"] = params
     if grads is not None:
@@ -231,8 +232,9 @@ def test_the_chapter_has_its_blocks():
 def test_every_optimizer_schedule_and_clipping_function_is_covered():
     said = {framework: " ".join(c[4] for c in CLAIMS if c[0] == framework and c[3] == "=")
             for framework in ("torch", "optax")}
-    names = [*optlib.OPTIMIZERS, "step_decay", "exponential_decay", "cosine_decay",
-             "warmup_cosine", "clip_by_global_norm", "clip_by_value"]
+    schedules = [name for name in optlib.schedules.__all__ if name not in ("Schedule", "constant")]
+    names = [*optlib.OPTIMIZERS, *schedules, *optlib.clipping.__all__]
+    names.remove("global_norm")  # not a clipping function: torch's clip returns it
     for framework, text in said.items():
         missing = [n for n in names if not re.search(rf"\b{n}\(", text)]
         if framework == "optax":
@@ -246,28 +248,29 @@ def test_every_optimizer_schedule_and_clipping_function_is_covered():
 @pytest.mark.parametrize("claim", CLAIMS, ids=[claim_id(c) for c in CLAIMS])
 def test_claim(claim, request):
     framework, setup, statement, relation, expression = claim
-    ours = eval(expression, namespace(framework, grads=split(X0.copy())))  # noqa: S307
+    ours = eval(expression, namespace(grads=split(X0.copy())))  # noqa: S307
     if isinstance(ours, tuple) or "clip_by" in expression:
         return check_clipping(request, framework, setup, statement, relation, expression)
     if framework == "torch":
         torch = request.getfixturevalue("torch")
         if isinstance(ours, optlib.Optimizer):
             got = torch_trajectory(
-                torch, lambda params: run_snippet(setup, statement, namespace("torch", params)))
+                torch, lambda params: run_snippet(setup, statement, namespace(params)))
             return same(relation, got, optlib_trajectory(ours), RTOL)
         params = [torch.zeros(3, requires_grad=True)]
-        names = namespace("torch", params)
+        names = namespace(params)
         scheduler = run_snippet(setup, statement, names)
         optimizer = names["optimizer"]
         steps = ours.params.get("total_steps", 200)
         rates = []
-        for _ in range(steps + 1):
+        for t in range(steps + 1):  # the rates of updates t = 0 .. steps
             rates.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            scheduler.step()
+            if t < steps:
+                optimizer.step()
+                scheduler.step()
         return same(relation, np.array(rates), ours(np.arange(steps + 1)), 1e-12)
     jax = request.getfixturevalue("jax")
-    made = run_snippet(setup, statement, namespace("optax"))
+    made = run_snippet(setup, statement, namespace())
     if isinstance(ours, optlib.Optimizer):
         return same(relation, optax_trajectory(jax, made), optlib_trajectory(ours), RTOL)
     steps = ours.params.get("total_steps", 200)
@@ -279,14 +282,14 @@ def check_clipping(request, framework, setup, statement, relation, expression):
     assert relation == "="
     for size in (0.1, 10.0):  # below and above every threshold the chapter uses
         grads = [size * g / global_norm(gradient(split(X0))) for g in gradient(split(X0))]
-        ours = eval(expression, namespace(framework, grads=grads))  # noqa: S307
+        ours = eval(expression, namespace(grads=grads))  # noqa: S307
         clipped = ours[0] if isinstance(ours, tuple) else ours
         if framework == "torch":
             torch = request.getfixturevalue("torch")
             params = [torch.zeros(s, requires_grad=True) for s in SHAPES]
             for p, g in zip(params, grads):
                 p.grad = torch.from_numpy(g.copy())
-            returned = run_snippet(setup, statement, namespace("torch", params))
+            returned = run_snippet(setup, statement, namespace(params))
             got = flat([p.grad.numpy() for p in params])
             expected = flat(clipped)
             if isinstance(ours, tuple):  # clip_grad_norm_: max_norm / (norm + 1e-6)
@@ -297,7 +300,7 @@ def check_clipping(request, framework, setup, statement, relation, expression):
             np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
         else:
             jax = request.getfixturevalue("jax")
-            transformation = run_snippet(setup, statement, namespace("optax"))
+            transformation = run_snippet(setup, statement, namespace())
             params = [jax.numpy.zeros(s) for s in SHAPES]
             jgrads = [jax.numpy.asarray(g) for g in grads]
             updates, _ = transformation.update(jgrads, transformation.init(params), params)
@@ -328,6 +331,15 @@ def test_stepping_the_scheduler_first_skips_the_first_rate(torch):
         first_rate = optimizer.param_groups[0]["lr"]
         optimizer.step()
     assert first_rate == 0.05  # lr(1), not lr(0) = 0.1
+
+
+def test_one_cycle_lr_turns_momentum_on_unless_told_not_to(torch):
+    """The chapter: OneCycleLR cycles momentum by default, even on SGD without momentum."""
+    for cycle, expected in ((True, 0.95), (False, 0.0)):
+        optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=100,
+                                            cycle_momentum=cycle)
+        assert optimizer.param_groups[0]["momentum"] == expected
 
 
 def test_linear_lr_refuses_a_zero_start(torch):
