@@ -207,7 +207,12 @@ class Optimizer:
         lr = self.lr
         if not callable(lr):
             return lr
-        value = lr(self.t)
+        return self._checked_rate(lr(self.t), self.t)
+
+    def _checked_rate(self, value, t):
+        """``value``, returned by the schedule at step ``t``, as a float, if it is valid."""
+        if isinstance(value, float) and 0 <= value < math.inf:
+            return float(value)  # the usual case, quickly (a numpy float becomes a float)
         number = math.nan
         if not isinstance(value, bool) and isinstance(value, numbers.Real):
             try:
@@ -217,7 +222,7 @@ class Optimizer:
         if not (math.isfinite(number) and number >= 0):
             raise ValueError(
                 f"{type(self).__name__}: the schedule given as lr returned {_shown(value)} at "
-                f"t={self.t}; a learning rate must be a finite number >= 0"
+                f"t={t}; a learning rate must be a finite number >= 0"
             )
         return number
 
@@ -1208,10 +1213,7 @@ def _rates(opt, steps):
     very numbers a loop of ``step`` would (a schedule evaluated on an array of steps
     may round the last bit differently).
     """
-    if not callable(opt.lr):
-        return [opt.lr] * steps
-    rates = []
-    for t in range(steps):
-        object.__setattr__(opt, "t", t)
-        rates.append(opt.current_lr())  # raises a clear error for a bad value
-    return rates
+    lr = opt.lr
+    if not callable(lr):
+        return [lr] * steps
+    return [opt._checked_rate(lr(t), t) for t in range(steps)]  # clear error for a bad value
