@@ -4,14 +4,18 @@
                                          [--release assignments/release]
     python -m optlib.coursework grade SUBMITTED [--source assignments/source] [--out grades]
                                       [--jobs N] [--cell-timeout S] [--test-timeout S]
-                                      [--notebook-timeout S]
+                                      [--notebook-timeout S] [--no-sandbox]
+
+Grading runs every submission in a bubblewrap sandbox and refuses to start without one;
+``--no-sandbox`` is for trusted notebooks only (your own tests, never students' work).
 """
 
 import argparse
 import sys
 
-from .grade import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, TEST_TIMEOUT, grade
+from .grade import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, TEST_TIMEOUT, GradingError, grade
 from .notebooks import MasterError, generate
+from .sandbox import SandboxUnavailable
 
 
 def main(argv=None):
@@ -32,6 +36,9 @@ def main(argv=None):
     grd.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT)
     grd.add_argument("--test-timeout", type=float, default=TEST_TIMEOUT)
     grd.add_argument("--notebook-timeout", type=float, default=NOTEBOOK_TIMEOUT)
+    grd.add_argument("--no-sandbox", action="store_true",
+                     help="run submissions without the bubblewrap sandbox: for trusted "
+                          "notebooks only (your own tests), never students' work")
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
@@ -41,13 +48,16 @@ def main(argv=None):
         results = grade(args.submitted, args.source, args.out, jobs=args.jobs,
                                 cell_timeout=args.cell_timeout,
                                 test_timeout=args.test_timeout,
-                                notebook_timeout=args.notebook_timeout)
-    except (MasterError, FileNotFoundError) as error:
+                                notebook_timeout=args.notebook_timeout,
+                                sandbox=not args.no_sandbox)
+    except (MasterError, FileNotFoundError, GradingError, SandboxUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     pending = sum(1 for r in results if r.points is None)
+    review = sum(1 for r in results if r.review)
     print(f"wrote {args.out}/grades.csv, {args.out}/scores.csv and {args.out}/feedback/ "
-          f"({len(results)} grades, {pending} written answers to grade by hand)")
+          f"({len(results)} grades, {pending} written answers to grade by hand, {review} "
+          "answers flagged for review: see the review column of grades.csv)")
     return 0
 
 

@@ -42,8 +42,25 @@ class Question:
 
 
 def nbgrader_meta(cell):
-    """The cell's nbgrader metadata (an empty dict if it has none)."""
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """The cell's nbgrader metadata (an empty dict if it has none, or if it is not a
+    mapping: a submission's metadata is not trusted). A ``grade_id`` that is not a
+    non-empty string is dropped."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    if not isinstance(meta, dict):
+        return {}
+    if "grade_id" in meta and not (isinstance(meta["grade_id"], str) and meta["grade_id"]):
+        meta = {k: v for k, v in meta.items() if k != "grade_id"}
+    return meta
+
+
+def cell_source(cell):
+    """A cell's source as one string ("" when a submission's cell has none, or a
+    source of the wrong type)."""
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return source if isinstance(source, str) else ""
 
 
 def cell_role(cell):
