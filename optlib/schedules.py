@@ -390,6 +390,13 @@ def linear_decay(lr, total_steps, lr_min=0.0, warmup_steps=0, lr_start=0.0):
         >>> s = linear_decay(0.1, total_steps=110, warmup_steps=10)
         >>> s(0), s(5), s(10), s(60), s(110)
         (0.0, 0.05, 0.1, 0.05, 0.0)
+
+    References:
+        Devlin et al., "BERT: pre-training of deep bidirectional transformers for
+        language understanding", NAACL 2019. Bergsma et al., "Straight to zero: why
+        linearly decaying the learning rate to zero works best for LLMs", ICLR 2025.
+        Defazio et al., "When, why and how much? Adaptive learning rate scheduling by
+        refinement", arXiv:2310.07831, 2023.
     """
     name = "linear_decay"
     lr = _check_rate(lr, "lr", name)
@@ -452,6 +459,11 @@ def warmup_stable_decay(lr, warmup_steps, decay_steps, total_steps, lr_min=0.0, 
         >>> s = warmup_stable_decay(0.1, warmup_steps=10, decay_steps=20, total_steps=100)
         >>> s(0), s(5), s(10), s(80), s(90), s(100)
         (0.0, 0.05, 0.1, 0.1, 0.05, 0.0)
+
+    References:
+        Hu et al., "MiniCPM: unveiling the potential of small language models with
+        scalable training strategies", arXiv:2404.06395, 2024. Hägele et al., "Scaling
+        laws and compute-optimal training beyond fixed training durations", NeurIPS 2024.
     """
     name = "warmup_stable_decay"
     lr = _check_rate(lr, "lr", name)
@@ -519,6 +531,11 @@ def one_cycle(lr, total_steps, warmup_steps=None, div_factor=25.0, final_div_fac
         >>> s = one_cycle(1.0, total_steps=100, warmup_steps=30)
         >>> s(0), s(30), s(100)
         (0.04, 1.0, 4e-06)
+
+    References:
+        Smith, "A disciplined approach to neural network hyper-parameters: part 1",
+        arXiv:1803.09820, 2018. Smith and Topin, "Super-convergence: very fast training of
+        neural networks using large learning rates", arXiv:1708.07120, 2017/2019.
     """
     name = "one_cycle"
     lr = _check_rate(lr, "lr", name)
