@@ -58,6 +58,12 @@ def check_leaf(leaf, label, accepted=None):
             f"{label} must be a floating-point numpy array, got {type(leaf).__name__}; "
             f"convert it with np.asarray(..., dtype=float)"
         )
+    if isinstance(leaf, (np.matrix, np.ma.MaskedArray)):
+        raise TypeError(
+            f"{label} is a {type(leaf).__module__}.{type(leaf).__name__}, whose rows or mask "
+            f"the element-wise rules would not respect; give a plain numpy array "
+            f"(np.asarray(...), after filling masked entries)"
+        )
     if not np.issubdtype(leaf.dtype, np.floating):
         raise TypeError(
             f"{label} must be a floating-point numpy array, got dtype {leaf.dtype}; "

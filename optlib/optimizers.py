@@ -24,6 +24,8 @@ Conventions (the same in every class, stated once here)
   been updated; any error on the way, even an overflow raised under
   ``np.errstate(over="raise")``, leaves the optimizer exactly as it was. The same
   holds for :meth:`Optimizer.load_state_dict` and for assigning a hyperparameter.
+  (The price: the new state is written into a spare copy of the state, so an
+  optimizer keeps each state array twice, e.g. four arrays per parameter for Adam.)
 * **No float16.** float16 params or grads are refused with a ``TypeError``: eps = 1e-8
   rounds to 0 in float16, and a squared gradient rounds to 0 for ``|g| < ~1.7e-4`` and
   overflows for ``|g| > 256``, so finite input would give nan or inf. Do as mixed-precision
@@ -174,11 +176,24 @@ class Optimizer:
         object.__setattr__(self, name, value)
 
     def __getstate__(self):
-        # A copy or a pickle needs no spare buffers.
+        # A deep copy or a pickle needs no spare buffers.
         return {k: v for k, v in self.__dict__.items() if k != "_spare"}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+
+    def __copy__(self):
+        # An independent optimizer: its own state arrays (a step writes into them).
+        twin = self._without_state()
+        object.__setattr__(twin, "_states", copy.deepcopy(self._states))
+        return twin
+
+    def _without_state(self):
+        """A copy with the same hyperparameters, ``t`` and layout, and no state."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__getstate__())
+        object.__setattr__(twin, "_states", None)
+        return twin
 
     @property
     def hyperparameters(self):
@@ -1177,9 +1192,7 @@ def trajectory(optimizer, landscape, start=None, steps=100):
         x = y = math.nan
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError(f"start must be a finite point (x, y), got {start!r}")
-    opt = copy.copy(optimizer)
-    object.__setattr__(opt, "_states", None)
-    object.__setattr__(opt, "_spare", None)
+    opt = optimizer._without_state()
     path = np.full((steps + 1, 2), np.nan)
     path[0] = x, y
     sx, sy = opt.init_state(x), opt.init_state(y)

@@ -863,3 +863,34 @@ def test_state_lists_are_accepted_when_exact():
     with pytest.raises(ValueError, match=r"\['m'\] holds numbers that float32 cannot store "
                                          r"exactly"):
         Adam().load_state_dict(inexact)
+
+
+@pytest.mark.parametrize("kind", ["matrix", "masked"])
+def test_matrices_and_masked_arrays_refused(kind):
+    leaf = np.matrix([[1.0, 2.0]]) if kind == "matrix" else np.ma.array([1.0, 2.0],
+                                                                        mask=[0, 1])
+    opt = Adam()
+    with pytest.raises(TypeError, match=r"params is a numpy.*(matrix|MaskedArray).*plain numpy"):
+        opt.step(leaf, np.ones((1, 2)) if kind == "matrix" else np.ones(2))
+    assert opt.t == 0 and opt.state is None
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_copied_optimizer_is_independent(name, how):
+    # The copy and the original go separate ways; each continues exactly like an
+    # optimizer that was never copied.
+    opt, p = started(name, steps=3)
+    reference_a, _ = started(name, steps=3)
+    reference_b, _ = started(name, steps=3)
+    twin = {"copy": copy.copy, "deepcopy": copy.deepcopy,
+            "pickle": lambda o: pickle.loads(pickle.dumps(o))}[how](opt)
+    pa = pb = p
+    for k in range(3, 7):
+        ga, gb = grads_for(p, k), grads_for(p, 10 + k)
+        got_a, got_b = opt.step(pa, ga), twin.step(pb, gb)
+        assert_same_tree(got_a, reference_a.step(pa, ga))
+        assert_same_tree(got_b, reference_b.step(pb, gb))
+        pa, pb = got_a, got_b
+    assert_same_tree(opt.state_dict(), reference_a.state_dict())
+    assert_same_tree(twin.state_dict(), reference_b.state_dict())
