@@ -865,6 +865,7 @@ def test_state_lists_are_accepted_when_exact():
         Adam().load_state_dict(inexact)
 
 
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 @pytest.mark.parametrize("kind", ["matrix", "masked"])
 def test_matrices_and_masked_arrays_refused(kind):
     leaf = np.matrix([[1.0, 2.0]]) if kind == "matrix" else np.ma.array([1.0, 2.0],
