@@ -250,3 +250,263 @@ def _copy(tree):
     """A copy of every array in the tree, so the caller cannot alter ours (or we theirs)."""
     leaves, _, rebuild = flatten(tree, "params")
     return rebuild([leaf.copy() for leaf in leaves])
+
+
+# ------------------------------------------------------------ many runs at once, in lockstep
+#
+# train() checks every step of one run; for a grid of learning rates x seeds of a small
+# MLP those checks cost more than the arithmetic. train_together runs R such runs at once,
+# each identical to a train() call (tests/test_training.py checks it), with one batched
+# matrix product per layer.
+
+
+def _log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _per_run(values, like):
+    """``values`` (one per run) shaped to broadcast against ``like`` (runs first)."""
+    return values.reshape(-1, *[1] * (like.ndim - 1))
+
+
+def _norms(tree):
+    """The global L2 norm of each run's arrays: shape (runs,)."""
+    total = 0.0
+    for v in tree.values():
+        flat = v.reshape(len(v), -1)
+        total = total + np.einsum("ij,ij->i", flat, flat)  # Σ v², without a temporary
+    return np.sqrt(total)
+
+
+class _StackedMLP:
+    """The forward and backward passes of :class:`~optlib.models.MLP` for R parameter
+    sets at once: every array gets a leading axis of length R (one slice per run)."""
+
+    def __init__(self, model):
+        self.model = model
+        tanh = model.activation == "tanh"
+        self.activate = np.tanh if tanh else (lambda z: np.maximum(z, 0.0))
+        # f'(z) written with the activation's output a = f(z), as in MLP
+        self.slope = (lambda a: 1.0 - a**2) if tanh else (lambda a: (a > 0).astype(a.dtype))
+
+    def forward(self, params, X):
+        """Logits (R, n, classes) and each layer's input; ``X`` is (R, n, features), or
+        (n, features) for data shared by all runs (matmul broadcasts it, fast)."""
+        inputs, a = [], X
+        layers = self.model.n_layers
+        for l in range(1, layers + 1):
+            inputs.append(a)
+            z = a @ params[f"W{l}"] + params[f"b{l}"][:, None, :]
+            a = self.activate(z) if l < layers else z
+        return a, inputs
+
+    def loss_and_grad(self, params, X, y):
+        """Per-run mean cross-entropy (R,) and gradients; ``y`` is (R, n)."""
+        runs, n = y.shape
+        logits, inputs = self.forward(params, X)
+        log_probs = _log_softmax(logits)
+        r, i = np.arange(runs)[:, None], np.arange(n)[None, :]
+        loss = -log_probs[r, i, y].mean(axis=1)
+        dz = np.exp(log_probs)  # (softmax - onehot) / n, as in MLP.loss_and_grad
+        dz[r, i, y] -= 1.0
+        dz /= n
+        grads = {}
+        for l in range(self.model.n_layers, 0, -1):
+            a_prev = inputs[l - 1]
+            grads[f"W{l}"] = a_prev.transpose(0, 2, 1) @ dz
+            grads[f"b{l}"] = dz.sum(axis=1)
+            if l > 1:
+                da_prev = dz @ params[f"W{l}"].transpose(0, 2, 1)
+                dz = da_prev * self.slope(a_prev)
+        return loss, {k: grads[k] for k in params}
+
+    def loss_and_accuracy(self, params, X, y):
+        """Per-run loss and accuracy (both (R,)) on one data set ``X`` (n, features)."""
+        logits, _ = self.forward(params, X)
+        log_probs = _log_softmax(logits)
+        loss = -log_probs[:, np.arange(len(y)), y].mean(axis=1)
+        accuracy = (logits.argmax(axis=-1) == y).mean(axis=1)
+        return loss, accuracy
+
+
+def _rates(optimizer, total_steps):
+    """The learning rate of each of the ``total_steps`` updates: lr(0), ..., lr(T - 1)."""
+    lr = optimizer.lr
+    if not callable(lr):
+        return np.full(total_steps, float(lr))
+    try:
+        rates = np.asarray(lr(np.arange(total_steps)), dtype=float)
+    except (TypeError, ValueError):  # a plain function of one integer step
+        rates = np.array([lr(t) for t in range(total_steps)], dtype=float)
+    return np.broadcast_to(rates, (total_steps,))
+
+
+@dataclass
+class Runs:
+    """What :func:`train_together` returns: R runs side by side.
+
+    Attributes:
+        params: the final parameters, a dict of arrays with a leading axis of length R
+            (for a diverged run, its last finite parameters).
+        per_step: ``{"loss", "lr", "grad_norm", "update_ratio"}`` -> array (steps, R).
+        per_epoch: ``{"epoch_loss", "train_accuracy", "val_loss", "val_accuracy"}`` ->
+            array (epochs, R) (the last two only with validation data).
+        diverged_at: (R,) ints: the step (counting from 1) at which the run produced a
+            non-finite loss, gradient or update, where :func:`~optlib.training.train`
+            would raise :class:`~optlib.training.DivergenceError`; 0 if it never did.
+            Entries from that step on are nan.
+        labels: what each run is, for the caller's bookkeeping (e.g. ``(lr, seed)``
+            pairs); empty unless set.
+    """
+
+    params: dict
+    per_step: dict
+    per_epoch: dict
+    diverged_at: np.ndarray
+    labels: list = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.diverged_at)
+
+    def history(self, r):
+        """Run ``r`` as a :class:`~optlib.training.History`, up to a divergence."""
+        steps = self.diverged_at[r] - 1 if self.diverged_at[r] else None
+        epochs = None
+        if self.diverged_at[r]:
+            steps_per_epoch = len(self.per_step["loss"]) // len(self.per_epoch["epoch_loss"])
+            epochs = (self.diverged_at[r] - 1) // steps_per_epoch
+        values = {k: v[:steps, r] for k, v in self.per_step.items()}
+        values.update({k: v[:epochs, r] for k, v in self.per_epoch.items()})
+        return History(**{k: [float(x) for x in v] for k, v in values.items()})
+
+    def params_of(self, r):
+        """Run ``r``'s final parameters, a dict like ``model.init()`` returns."""
+        return {k: v[r].copy() for k, v in self.params.items()}
+
+
+def train_together(model, optimizers, X, y, *, seeds, epochs, batch_size=32, clip_norm=None,
+                   X_val=None, y_val=None, train_accuracy=True):
+    """Train R runs of an :class:`~optlib.models.MLP` at once, one per optimizer.
+
+    Run r is exactly ::
+
+        train(model, model.init(seeds[r]), optimizers[r], X, y, seed=seeds[r],
+              epochs=epochs, batch_size=batch_size, clip_norm=clip_norm,
+              X_val=X_val, y_val=y_val)
+
+    (same minibatches, same clipping, same updates, same logs, up to rounding in the
+    batched matrix products), except that a run that diverges is stopped and marked
+    instead of raising. The runs differ in their seeds and
+    learning rates; everything else is shared. Every array gets a leading axis of length
+    R, one batched matrix product does the work of R, and the optimizer's ``update`` rule,
+    which is element-wise, updates all runs in one call with a learning rate per run.
+    That makes a grid of learning rates and seeds several times faster than R calls of
+    :func:`~optlib.training.train`, whose per-step checks cost more than the arithmetic
+    of a network this small.
+
+    Args:
+        model: an :class:`~optlib.models.MLP`.
+        optimizers: R fresh optimizers of one class with equal hyperparameters except
+            ``lr`` (a number or a schedule each). They describe the runs: their update
+            rule and rates are used, their own state is not advanced.
+        X, y, epochs, batch_size, clip_norm, X_val, y_val: as in
+            :func:`~optlib.training.train`.
+        seeds: R integers: run r starts from ``model.init(seeds[r])`` and shuffles with
+            ``np.random.default_rng(seeds[r])``.
+        train_accuracy: measure the accuracy on the whole training set after every epoch,
+            as ``train`` does (default True). False leaves it nan and saves a pass over
+            the training set per epoch.
+
+    Returns:
+        :class:`Runs`.
+    """
+    from optlib.models import MLP  # here: optlib.models is imported by this module's users
+
+    if not isinstance(model, MLP):
+        raise TypeError(f"model must be an optlib.models.MLP, got {type(model).__name__}")
+    optimizers, seeds = list(optimizers), [int(s) for s in seeds]
+    if not optimizers or len(optimizers) != len(seeds):
+        raise ValueError(
+            f"give one seed per optimizer, got {len(optimizers)} optimizers and "
+            f"{len(seeds)} seeds"
+        )
+    rule = optimizers[0]
+    shared = {k: v for k, v in rule.hyperparameters.items() if k != "lr"}
+    for opt in optimizers:
+        others = {k: v for k, v in opt.hyperparameters.items() if k != "lr"}
+        if type(opt) is not type(rule) or others != shared or opt.t != 0:
+            raise ValueError(
+                f"optimizers must be fresh instances of one class with the same "
+                f"hyperparameters except lr; got {rule!r} and {opt!r}"
+            )
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    for data_X, data_y in ((X, y), (X_val, y_val)):
+        if data_X is not None:
+            model.loss(model.init(0), data_X, data_y)  # the model's own checks, once
+
+    stacked = _StackedMLP(model)
+    n, runs = len(X), len(seeds)
+    steps_per_epoch = -(-n // batch_size)
+    total = epochs * steps_per_epoch
+    rates = np.stack([_rates(opt, total) for opt in optimizers], axis=1)  # (total, R)
+    starts = [model.init(seed) for seed in seeds]
+    params = {k: np.stack([p[k] for p in starts]) for k in starts[0]}
+    state = {k: rule.init_state(p) for k, p in params.items()}
+    shufflers = [np.random.default_rng(seed) for seed in seeds]
+
+    per_step = {k: np.full((total, runs), np.nan) for k in
+                ("loss", "lr", "grad_norm", "update_ratio")}
+    per_epoch = {k: np.full((epochs, runs), np.nan) for k in
+                 ("epoch_loss", "train_accuracy")}
+    if X_val is not None:
+        per_epoch.update({k: np.full((epochs, runs), np.nan) for k in ("val_loss", "val_accuracy")})
+    diverged_at = np.zeros(runs, dtype=np.int64)
+
+    step = 0
+    for epoch in range(epochs):
+        orders = np.stack([rng.permutation(n) for rng in shufflers])
+        weighted_loss = np.zeros(runs)
+        for start in range(0, n, batch_size):
+            batch = orders[:, start : start + batch_size]  # (R, B); the last B is smaller
+            lr = rates[step]
+            with np.errstate(all="ignore"):
+                loss, grads = stacked.loss_and_grad(params, X[batch], y[batch])
+                grad_norm = _norms(grads)
+                if clip_norm is not None:
+                    scale = np.where(grad_norm > clip_norm, clip_norm / grad_norm, 1.0)
+                    grads = {k: g * _per_run(scale, g) for k, g in grads.items()}
+                new_params, new_state = {}, {}
+                for k, p in params.items():
+                    theta, *values = rule.update(p, grads[k], *state[k].values(),
+                                                 _per_run(lr, p), step + 1)
+                    new_params[k], new_state[k] = theta, dict(zip(rule.state_names, values))
+                step_norm = _norms({k: new_params[k] - params[k] for k in params})
+                update_ratio = step_norm / _norms(params)
+            alive = diverged_at == 0
+            fine = np.isfinite(loss) & np.isfinite(grad_norm) & np.isfinite(step_norm)
+            diverged_at[alive & ~fine] = step + 1
+            keep = diverged_at == 0  # runs that go on; the others stay where they were
+            if keep.all():
+                params, state = new_params, new_state
+            else:
+                for k in params:
+                    params[k] = np.where(_per_run(keep, params[k]), new_params[k], params[k])
+                    state[k] = {s: np.where(_per_run(keep, v), v, state[k][s])
+                                for s, v in new_state[k].items()}
+            for name, value in (("loss", loss), ("lr", lr), ("grad_norm", grad_norm),
+                                ("update_ratio", update_ratio)):
+                per_step[name][step] = np.where(keep, value, np.nan)
+            weighted_loss += loss * batch.shape[1]
+            step += 1
+        keep = diverged_at == 0
+        per_epoch["epoch_loss"][epoch] = np.where(keep, weighted_loss / n, np.nan)
+        with np.errstate(all="ignore"):  # stopped runs may hold huge (finite) weights
+            if train_accuracy:
+                _, accuracy = stacked.loss_and_accuracy(params, X, y)
+                per_epoch["train_accuracy"][epoch] = np.where(keep, accuracy, np.nan)
+            if X_val is not None:
+                loss, accuracy = stacked.loss_and_accuracy(params, X_val, y_val)
+                per_epoch["val_loss"][epoch] = np.where(keep, loss, np.nan)
+                per_epoch["val_accuracy"][epoch] = np.where(keep, accuracy, np.nan)
+    return Runs(params, per_step, per_epoch, diverged_at)

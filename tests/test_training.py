@@ -406,3 +406,43 @@ def test_progress_bar_shows_the_loss(blobs, capsys):
     assert "loss=" in capsys.readouterr().err
     train(model, model.init(), SGD(lr=0.1), X, y, epochs=2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------- train_together: R runs of train() at once
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam with a schedule"])
+def test_each_lockstep_run_is_exactly_a_train_call(activation, optimizer):
+    from optlib.explorers import training_loop
+    from optlib.schedules import warmup_cosine
+    from optlib.training import Runs, train_together
+
+    assert training_loop.train_together is train_together  # the old import path still works
+
+    def make(lr):
+        if optimizer == "SGD":
+            return SGD(lr=lr)
+        return Adam(lr=warmup_cosine(lr / 10, warmup_steps=3, total_steps=18))
+
+    X, y = make_classification(200, n_features=4, n_classes=3, seed=2)
+    X, y, X_val, y_val = X[:150], y[:150], X[150:], y[150:]
+    model = MLP([4, 6, 3], activation=activation)
+    lrs, seeds = [0.05, 0.4, 0.4], [0, 0, 5]
+    runs = train_together(model, [make(lr) for lr in lrs], X, y, seeds=seeds, epochs=3,
+                          batch_size=25, clip_norm=0.5, X_val=X_val, y_val=y_val)
+    assert isinstance(runs, Runs) and len(runs) == 3 and not runs.diverged_at.any()
+    for r, (lr, seed) in enumerate(zip(lrs, seeds)):
+        params, history = train(model, model.init(seed), make(lr), X, y, seed=seed, epochs=3,
+                                batch_size=25, clip_norm=0.5, X_val=X_val, y_val=y_val,
+                                progress=False)
+        together = runs.history(r)
+        for key in ("loss", "lr", "grad_norm", "update_ratio", "epoch_loss",
+                    "train_accuracy", "val_loss", "val_accuracy"):
+            expected = getattr(history, key)
+            assert len(expected) == (3 * 6 if key in ("loss", "lr", "grad_norm",
+                                                      "update_ratio") else 3)
+            np.testing.assert_allclose(getattr(together, key), expected, rtol=1e-10,
+                                       atol=1e-15, err_msg=key)
+        for k in params:
+            np.testing.assert_allclose(runs.params_of(r)[k], params[k], rtol=1e-10, atol=1e-14)
