@@ -38,6 +38,12 @@ Rendering is a pure function of the control values: ``explorer.render(values)``
 returns PNG bytes, and the caption under the figure is computed from the same run,
 so the numbers it states always belong to the picture above it.
 
+Every explorer, whatever it draws, is a :class:`SliderFigures`: the sliders, the live
+view, the precomputed frames, the static view and ``show()`` live there once, and an
+explorer only says what one picture and its caption are (:meth:`SliderFigures.picture`).
+:class:`Explorer` (paths on a landscape) is one; the training-curves explorer of
+:mod:`optlib.explorers.training_loop` is another.
+
 The explorers the chapters show live in :mod:`optlib.explorers`, one module per
 chapter, each registered in :data:`EXPLORERS`; ``benchmarks/explorers.py`` times exactly
 what the book shows.
@@ -131,9 +137,184 @@ def in_book_build():
     return value == "1"
 
 
+# ------------------------------------------------------------- figures switched by sliders
+
+
+def _format(value):
+    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
+
+
+class SliderFigures:
+    """Figures switched by sliders: the machinery every explorer of the course shares.
+
+    A subclass says what one picture is, :meth:`picture` (values -> PNG bytes and a
+    caption); this class does the rest, the same way for every explorer:
+
+    * :attr:`widget`, the live view: a :class:`~ipywidgets.SelectionSlider` per control,
+      the picture and its caption, redrawn by :meth:`picture` when a slider moves;
+    * :meth:`frames`, every combination of control values, drawn once;
+    * :meth:`static_view`, those frames linked to the sliders in the browser, for a page
+      with no Python behind it;
+    * :meth:`show`, the one of the two a notebook cell displays (see :func:`in_book_build`).
+
+    Args:
+        controls: ``{control name: list of values}``, each shown as a slider.
+        labels: ``{control name: label}`` for sliders and captions (e.g. ``"α"``).
+        initial: ``{control name: value}`` shown first; default the middle values.
+
+    Attributes:
+        choices, labels, values: the controls' values, labels and current values.
+        controls: ``{control name: SelectionSlider}`` (built with :attr:`widget`).
+        image, caption: the Image and HTML widgets of the live view.
+    """
+
+    def __init__(self, controls, *, labels=None, initial=None):
+        self.choices = {name: list(values) for name, values in controls.items()}
+        if not self.choices or not all(self.choices.values()):
+            raise ValueError("controls must map each control name to a non-empty list of values")
+        self.labels = {name: (labels or {}).get(name, name) for name in self.choices}
+        initial = dict(initial or {})
+        self._check(initial)
+        self.values = {name: initial.get(name, values[len(values) // 2])
+                       for name, values in self.choices.items()}
+        self._widgets = None
+
+    # -- what a subclass provides --------------------------------------------------------
+
+    def picture(self, values, colors=None):
+        """``(png bytes, caption)`` for the control ``values`` (a complete dict).
+
+        ``colors=None`` asks for the live view's picture (fast to make); an integer for a
+        precomputed frame of the web book, a palette PNG of that many colours (small).
+        """
+        raise NotImplementedError
+
+    def prepare(self):
+        """Called before the live view is built: do slow, one-off work here."""
+
+    def _after_frames(self):
+        """Called after :meth:`frames` has drawn every combination."""
+
+    def _image_width(self):
+        """The pictures' width in pixels (the image is never shown wider)."""
+        return self.canvas.get_width_height()[0]
+
+    # -- controls ------------------------------------------------------------------------
+
+    def _check(self, values):
+        for name, value in values.items():
+            if name not in self.choices:
+                raise ValueError(f"unknown control {name!r}; controls are {sorted(self.choices)}")
+            if value not in self.choices[name]:
+                raise ValueError(
+                    f"{name} = {value!r} is not one of the slider's values {self.choices[name]}"
+                )
+
+    def _complete(self, values):
+        """The current values, updated with ``values`` (checked)."""
+        values = {**self.values, **(values or {})}
+        self._check(values)
+        return values
+
+    def _combinations(self):
+        names = list(self.choices)
+        for combination in itertools.product(*self.choices.values()):
+            yield dict(zip(names, combination))
+
+    def _slider(self, name):
+        return widgets.SelectionSlider(
+            options=[(_format(v), v) for v in self.choices[name]],
+            value=self.values[name],
+            description=self.labels[name],
+            continuous_update=True,
+            style={"description_width": "initial"},  # long labels are not cut off
+            layout=widgets.Layout(width="min(100%, 30em)"),
+        )
+
+    def _image_layout(self):
+        """Full width on a phone, never wider than the PNG's own size."""
+        return widgets.Layout(width="100%", max_width=f"{self._image_width()}px")
+
+    # -- the live view -------------------------------------------------------------------
+
+    @property
+    def widget(self):
+        """The live view: a slider per control, the picture, its caption."""
+        if self._widgets is None:
+            self.prepare()
+            self.controls = {name: self._slider(name) for name in self.choices}
+            png, caption = self.picture(self.values)
+            self.image = widgets.Image(value=png, format="png", layout=self._image_layout())
+            self.caption = widgets.HTML(html.escape(caption))
+            for slider in self.controls.values():
+                slider.observe(self._on_change, names="value")
+            self._widgets = widgets.VBox([*self.controls.values(), self.image, self.caption])
+        return self._widgets
+
+    def _on_change(self, change):
+        self.values = {name: slider.value for name, slider in self.controls.items()}
+        png, caption = self.picture(self.values)
+        self.image.value = png
+        self.caption.value = html.escape(caption)
+
+    def set(self, **values):
+        """Move sliders to ``values`` (e.g. ``explorer.set(lr=0.5)``); the picture follows."""
+        self._check(values)
+        _ = self.widget  # builds the sliders if needed
+        for name, value in values.items():
+            self.controls[name].value = value
+
+    def show(self, colors=64):
+        """What a notebook cell displays: ONE explorer, the right one for where it runs.
+
+        In the book build (see :func:`in_book_build`) the precomputed frames,
+        :meth:`static_view` with ``colors``, since the web page has no Python behind it;
+        anywhere else the live :attr:`widget`, which redraws on every slider move.
+        """
+        return self.static_view(colors) if in_book_build() else self.widget
+
+    # -- precomputed frames for the web book ---------------------------------------------
+
+    def frames(self, colors=64):
+        """``{tuple of control values: (png, caption)}`` for every combination of values,
+        as palette PNGs of ``colors`` colours (see :func:`small_png`)."""
+        result = {tuple(values.values()): self.picture(values, colors)
+                  for values in self._combinations()}
+        self._after_frames()
+        return result
+
+    def static_view(self, colors=64):
+        """The explorer as precomputed frames, for a page with no Python behind it.
+
+        A slider per control, linked in the browser (``jslink``) to nested
+        :class:`ipywidgets.Stack` widgets that hold one image and caption per
+        combination of values: the first control picks a child of the outer Stack,
+        the second a child of that, and so on.
+        """
+        frames = self.frames(colors)
+        sliders = {name: self._slider(name) for name in self.choices}
+        names = list(self.choices)
+        # Hundreds of widgets share one Layout and one style: each widget's own would
+        # add ~1 KB of state per widget to the page.
+        image_layout, plain, style = self._image_layout(), widgets.Layout(), HTMLStyle()
+
+        def stack(level, chosen):
+            if level == len(names):
+                png, caption = frames[tuple(chosen)]
+                image = widgets.Image(value=png, format="png", layout=image_layout)
+                text = widgets.HTML(html.escape(caption), layout=plain, style=style)
+                return widgets.VBox([image, text], layout=plain)
+            slider = sliders[names[level]]
+            box = widgets.Stack([stack(level + 1, [*chosen, value])
+                                 for value in self.choices[names[level]]],
+                                selected_index=slider.index, layout=plain)
+            widgets.jslink((slider, "index"), (box, "selected_index"))
+            return box
+
+        return widgets.VBox([*sliders.values(), stack(0, [])])
+
+
 # ------------------------------------------------------------------------- the explorer
-
-
 class Lines(NamedTuple):
     """The two lines an explorer draws for one optimizer."""
 
@@ -156,11 +337,7 @@ def _call_with(function, values):
     return function(**{name: values[name] for name in names})
 
 
-def _format(value):
-    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
-
-
-class Explorer:
+class Explorer(SliderFigures):
     """Sliders, a two-panel figure (paths on contours | f − f* per step) and a caption.
 
     Args:
@@ -188,9 +365,7 @@ class Explorer:
     def __init__(self, landscape, optimizers, controls, steps=100, start=None, *, labels=None,
                  initial=None, loss_floor=plotting.FLOOR, width=plotting.WIDTH, height=2.8,
                  dpi=100):
-        self.choices = {name: list(values) for name, values in controls.items()}
-        if not self.choices or not all(self.choices.values()):
-            raise ValueError("controls must map each control name to a non-empty list of values")
+        super().__init__(controls, labels=labels, initial=initial)
         self._landscape = landscape
         self._optimizers = optimizers
         for function in (landscape, optimizers):
@@ -202,26 +377,11 @@ class Explorer:
                         f"controls; controls are {sorted(self.choices)}"
                     )
         self.steps, self.start = steps, start
-        self.labels = {name: (labels or {}).get(name, name) for name in self.choices}
-        initial = dict(initial or {})
-        self.values = {name: initial.get(name, values[len(values) // 2])
-                       for name, values in self.choices.items()}
-        self._check(self.values)
         self.loss_floor = loss_floor
         self._backgrounds = {}  # repr(landscape) -> (pixels, view)
-        self._widgets = None
         self._build_figure(width, height, dpi)
 
     # -- computing ---------------------------------------------------------------------
-
-    def _check(self, values):
-        for name, value in values.items():
-            if name not in self.choices:
-                raise ValueError(f"unknown control {name!r}; controls are {sorted(self.choices)}")
-            if value not in self.choices[name]:
-                raise ValueError(
-                    f"{name} = {value!r} is not one of the slider's values {self.choices[name]}"
-                )
 
     def landscape_for(self, values):
         """The landscape shown for these control values."""
@@ -231,8 +391,7 @@ class Explorer:
 
     def run(self, values=None):
         """Compute the paths and losses for ``values`` (default: the current ones)."""
-        values = {**self.values, **(values or {})}
-        self._check(values)
+        values = self._complete(values)
         landscape = self.landscape_for(values)
         optimizers = _call_with(self._optimizers, values)
         paths = {name: trajectory(opt, landscape, self.start, self.steps)
@@ -326,110 +485,18 @@ class Explorer:
             line.axes.draw_artist(line)
         return np.asarray(self.canvas.buffer_rgba())
 
+    def picture(self, values, colors=None):
+        run = self.run(values)
+        pixels = self._draw(run)
+        png = png_bytes(pixels) if colors is None else small_png(pixels, colors)
+        return png, self.describe(run)
+
+    def _after_frames(self):
+        self._draw(self.run())  # leave the lines showing the current values
+
     def render(self, values=None):
         """PNG bytes of the figure for ``values`` (default: the current ones)."""
-        return png_bytes(self._draw(self.run(values)))
-
-    # -- widgets -----------------------------------------------------------------------
-
-    def _slider(self, name):
-        return widgets.SelectionSlider(
-            options=[(_format(v), v) for v in self.choices[name]],
-            value=self.values[name],
-            description=self.labels[name],
-            continuous_update=True,
-            style={"description_width": "initial"},  # long labels are not cut off
-            layout=widgets.Layout(width="min(100%, 30em)"),
-        )
-
-    def _image_layout(self):
-        """Full width on a phone, never wider than the PNG's own size."""
-        return widgets.Layout(width="100%", max_width=f"{self.canvas.get_width_height()[0]}px")
-
-    @property
-    def widget(self):
-        """The box to display: a slider per control, the figure, the caption."""
-        if self._widgets is None:
-            self.prepare()
-            self.controls = {name: self._slider(name) for name in self.choices}
-            run = self.run()
-            self.image = widgets.Image(value=png_bytes(self._draw(run)), format="png",
-                                       layout=self._image_layout())
-            self.caption = widgets.HTML(html.escape(self.describe(run)))
-            for slider in self.controls.values():
-                slider.observe(self._on_change, names="value")
-            self._widgets = widgets.VBox([*self.controls.values(), self.image, self.caption])
-        return self._widgets
-
-    def show(self, colors=64):
-        """What a notebook cell displays: ONE explorer, the right one for where it runs.
-
-        In the book build (see :func:`in_book_build`) the precomputed frames,
-        :meth:`static_view` with ``colors``, since the web page has no Python behind it;
-        anywhere else the live :attr:`widget`, which recomputes on every slider move.
-        """
-        return self.static_view(colors) if in_book_build() else self.widget
-
-    def _on_change(self, change):
-        self.values = {name: slider.value for name, slider in self.controls.items()}
-        run = self.run()
-        self.image.value = png_bytes(self._draw(run))
-        self.caption.value = html.escape(self.describe(run))
-
-    def set(self, **values):
-        """Move sliders to ``values`` (e.g. ``explorer.set(lr=0.5)``); the figure follows."""
-        self._check(values)
-        _ = self.widget  # builds the sliders if needed
-        for name, value in values.items():
-            self.controls[name].value = value
-
-    # -- precomputed frames for the web book -------------------------------------------
-
-    def _combinations(self):
-        names = list(self.choices)
-        for combination in itertools.product(*self.choices.values()):
-            yield dict(zip(names, combination))
-
-    def frames(self, colors=64):
-        """``{tuple of control values: (png, caption)}`` for every combination of values,
-        as small palette PNGs (see :func:`small_png`) to keep a web page light."""
-        result = {}
-        for values in self._combinations():
-            run = self.run(values)
-            result[tuple(values.values())] = (small_png(self._draw(run), colors),
-                                              self.describe(run))
-        self._draw(self.run())  # leave the lines showing the current values
-        return result
-
-    def static_view(self, colors=64):
-        """The explorer as precomputed frames, for a page with no Python behind it.
-
-        A slider per control, linked in the browser (``jslink``) to nested
-        :class:`ipywidgets.Stack` widgets that hold one image and caption per
-        combination of values: the first control picks a child of the outer Stack,
-        the second a child of that, and so on.
-        """
-        frames = self.frames(colors)
-        sliders = {name: self._slider(name) for name in self.choices}
-        names = list(self.choices)
-        # Hundreds of widgets share one Layout and one style: each widget's own would
-        # add ~1 KB of state per widget to the page.
-        image_layout, plain, style = self._image_layout(), widgets.Layout(), HTMLStyle()
-
-        def stack(level, chosen):
-            if level == len(names):
-                png, caption = frames[tuple(chosen)]
-                image = widgets.Image(value=png, format="png", layout=image_layout)
-                text = widgets.HTML(html.escape(caption), layout=plain, style=style)
-                return widgets.VBox([image, text], layout=plain)
-            slider = sliders[names[level]]
-            box = widgets.Stack([stack(level + 1, [*chosen, value])
-                                 for value in self.choices[names[level]]],
-                                selected_index=slider.index, layout=plain)
-            widgets.jslink((slider, "index"), (box, "selected_index"))
-            return box
-
-        return widgets.VBox([*sliders.values(), stack(0, [])])
+        return self.picture(self._complete(values))[0]
 
 
 # ------------------------------------------------------------------- the chapters' explorers

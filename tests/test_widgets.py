@@ -378,3 +378,64 @@ def test_matplotlib_figures_get_the_course_theme():
     image = np.asarray(Image.open(io.BytesIO(fig._repr_png_())).convert("RGBA"))
     assert image[0, 0, 3] == 0  # transparent corner: no white box in a dark theme
     assert ax.xaxis.label.get_color() == plotting.INK
+
+
+# ------------------------------------------------------------------ one machinery for all
+
+
+class Squares(ow.SliderFigures):
+    """The smallest explorer: a grey square whose shade and size the sliders set."""
+
+    def __init__(self):
+        super().__init__({"shade": [0, 128, 255], "size": [4, 8]}, labels={"shade": "grey"})
+        self.drawn = []
+
+    def picture(self, values, colors=None):
+        self.drawn.append((values["shade"], values["size"], colors))
+        rgba = np.full((values["size"], values["size"], 4), values["shade"], np.uint8)
+        rgba[..., 3] = 255
+        png = ow.png_bytes(rgba) if colors is None else ow.small_png(rgba, colors)
+        return png, f"grey {values['shade']}, {values['size']} px"
+
+    def _image_width(self):
+        return 8
+
+
+def test_the_base_drives_any_picture_function_live_and_precomputed(monkeypatch):
+    e = Squares()
+    assert e.values == {"shade": 128, "size": 8}  # the middle values
+    box = e.widget
+    assert box.children[0].description == "grey" and e.caption.value == "grey 128, 8 px"
+    e.controls["size"].value = 4
+    assert pixels(e.image.value).shape == (4, 4, 3) and e.caption.value == "grey 128, 4 px"
+    frames = e.frames(colors=16)
+    assert set(frames) == {(g, s) for g in (0, 128, 255) for s in (4, 8)}
+    assert frames[(255, 8)][1] == "grey 255, 8 px"
+    assert pixels(frames[(0, 4)][0]).max() == 0
+    monkeypatch.setenv(ow.BOOK_BUILD_VARIABLE, "1")
+    view = e.show(colors=16)
+    assert _is_static_view(view, e)
+    with pytest.raises(ValueError, match="shade = 7 is not one of the slider's values"):
+        e.set(shade=7)
+
+
+def test_every_registered_explorer_uses_the_one_machinery():
+    for name, factory in EXPLORERS.items():
+        explorer_class = inspect_return_class(factory)
+        assert issubclass(explorer_class, ow.SliderFigures), name
+
+
+def inspect_return_class(factory):
+    """The class of what ``factory`` builds, without building it (some train a network)."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(factory)))
+    module = inspect.getmodule(factory)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            candidate = getattr(module, node.func.id, None)
+            if isinstance(candidate, type) and hasattr(candidate, "picture"):
+                return candidate
+    raise AssertionError(f"{factory.__name__} builds no explorer class")

@@ -26,9 +26,7 @@ import html
 import itertools
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
-from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -39,7 +37,7 @@ from ..models import MLP
 from ..optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
 from ..schedules import warmup_cosine
 from ..training import Runs, _StackedMLP, train_together  # noqa: F401  (moved; imported here)
-from ..widgets import Explorer, _format, register, small_png
+from ..widgets import SliderFigures, _format, register, small_png
 
 # ---------------------------------------------------------------- many runs in lockstep
 # train_together and Runs are in optlib.training (imported above; the chapter and the
@@ -291,7 +289,7 @@ def plot_ratios(sweep, rule_of_thumb=1e-3):
 
 
 
-class CurvesExplorer:
+class CurvesExplorer(SliderFigures):
     """Precomputed training curves, one figure per (optimizer, learning-rate factor).
 
     Left panel: validation accuracy per epoch; right panel: training loss per epoch
@@ -301,7 +299,9 @@ class CurvesExplorer:
     Nothing is trained or drawn when a slider moves: every figure is rendered once (one
     background per optimizer, the chosen curve blitted over it), and a slider only swaps
     PNG bytes. So ``.widget`` (live in Jupyter) and ``.static_view()`` (sliders linked to
-    stacks of images in the browser, for the web book) show the same pictures.
+    stacks of images in the browser, for the web book) show the same pictures; both come
+    from :class:`optlib.widgets.SliderFigures`, as for every explorer, and ``.show()``
+    picks the one for where the notebook runs.
 
     Args:
         curves: ``{(optimizer name, factor): {"lr": float, "tuned": bool,
@@ -314,27 +314,21 @@ class CurvesExplorer:
             middle values).
         width, height, dpi: the figure's size in inches and its resolution.
 
-    Attributes (as :class:`optlib.widgets.Explorer`): ``choices``, ``values``,
+    Attributes (as every :class:`optlib.widgets.SliderFigures`): ``choices``, ``values``,
     ``controls`` (after ``.widget``), ``image``, ``caption``, ``widget``.
     """
 
     def __init__(self, curves, names, factors, *, initial=None, width=plotting.WIDTH,
                  height=2.7, dpi=100):
+        super().__init__({"optimizer": names, "factor": factors},
+                         labels={"optimizer": "optimizer", "factor": "α ÷ centre"},
+                         initial=initial)
         self.curves = curves
-        self.choices = {"optimizer": list(names), "factor": list(factors)}
-        self.labels = {"optimizer": "optimizer", "factor": "α ÷ centre"}
         missing = [key for key in itertools.product(*self.choices.values()) if key not in curves]
         if missing:
             raise ValueError(f"curves has no entry for {missing[:3]} ({len(missing)} in all)")
-        initial = dict(initial or {})
-        self.values = {name: initial.get(name, values[len(values) // 2])
-                       for name, values in self.choices.items()}
-        self._check(self.values)
-        self._widgets = None
         self._frames = {}
         self._build_figure(width, height, dpi)
-
-    _check = Explorer._check  # the same rule as every explorer: values from the sliders
 
     def _tuned(self, name):
         return next(c for f, c in ((f, self.curves[(name, f)]) for f in self.choices["factor"])
@@ -422,9 +416,7 @@ class CurvesExplorer:
 
     def render(self, values=None, colors=64):
         """The PNG bytes (palette PNG, see :func:`~optlib.widgets.small_png`) for ``values``."""
-        values = {**self.values, **(values or {})}
-        self._check(values)
-        return small_png(self._draw(values), colors)
+        return small_png(self._draw(self._complete(values)), colors)
 
     def frames(self, colors=64):
         """``{(name, factor): (png, caption)}`` for every combination (rendered once)."""
@@ -435,67 +427,10 @@ class CurvesExplorer:
             }
         return self._frames[colors]
 
-    def _combinations(self):
-        names = list(self.choices)
-        for combination in itertools.product(*self.choices.values()):
-            yield dict(zip(names, combination))
-
-    # -- widgets -----------------------------------------------------------------------
-
-    _slider = Explorer._slider  # the same sliders and image size as every explorer
-    _image_layout = Explorer._image_layout
-    show = Explorer.show  # live widget in Jupyter, static_view() in the book build
-
-    @property
-    def widget(self):
-        """Sliders, the figure and a caption; a slider move swaps in a precomputed PNG."""
-        if self._widgets is None:
-            frames = self.frames()
-            self.controls = {name: self._slider(name) for name in self.choices}
-            png, caption = frames[tuple(self.values.values())]
-            self.image = widgets.Image(value=png, format="png", layout=self._image_layout())
-            self.caption = widgets.HTML(html.escape(caption))
-            for slider in self.controls.values():
-                slider.observe(self._on_change, names="value")
-            self._widgets = widgets.VBox([*self.controls.values(), self.image, self.caption])
-        return self._widgets
-
-    def _on_change(self, change):
-        self.values = {name: slider.value for name, slider in self.controls.items()}
-        png, caption = self.frames()[tuple(self.values.values())]
-        self.image.value = png
-        self.caption.value = html.escape(caption)
-
-    def set(self, **values):
-        """Move sliders to ``values`` (e.g. ``explorer.set(factor=3.0)``); the figure follows."""
-        self._check(values)
-        _ = self.widget
-        for name, value in values.items():
-            self.controls[name].value = value
-
-    def static_view(self, colors=64):
-        """The same figures for a page with no Python behind it: each slider's ``index``
-        is linked in the browser (``jslink``) to a :class:`ipywidgets.Stack` of images,
-        the optimizer slider to the outer Stack, the factor slider to each inner one (the
-        pattern of :meth:`optlib.widgets.Explorer.static_view`)."""
-        frames = self.frames(colors)
-        sliders = {name: self._slider(name) for name in self.choices}
-        image_layout, plain, style = self._image_layout(), widgets.Layout(), HTMLStyle()
-        outer = []
-        for name in self.choices["optimizer"]:
-            inner = []
-            for factor in self.choices["factor"]:
-                png, caption = frames[(name, factor)]
-                inner.append(widgets.VBox([
-                    widgets.Image(value=png, format="png", layout=image_layout),
-                    widgets.HTML(html.escape(caption), layout=plain, style=style),
-                ], layout=plain))
-            box = widgets.Stack(inner, selected_index=sliders["factor"].index, layout=plain)
-            widgets.jslink((sliders["factor"], "index"), (box, "selected_index"))
-            outer.append(box)
-        stack = widgets.Stack(outer, selected_index=sliders["optimizer"].index, layout=plain)
-        widgets.jslink((sliders["optimizer"], "index"), (stack, "selected_index"))
-        return widgets.VBox([*sliders.values(), stack])
+    def picture(self, values, colors=None):
+        """A precomputed frame: the live view too only swaps PNG bytes (64 colours)."""
+        key = tuple(values[name] for name in self.choices)
+        return self.frames(64 if colors is None else colors)[key]
 
 
 def sweep_curves(sweep):
