@@ -122,3 +122,35 @@ def test_a_page_without_widgets_only_gets_its_scripts_reordered(tmp_path):
     out = phone_pages.lighten(html, page, tmp_path)
     assert "widget-state" not in out and 'data-course-later="math"' in out
     assert not (tmp_path / phone_pages.FRAMES_DIR).exists()
+
+
+def test_each_frame_becomes_one_html_widget_and_the_stack_keeps_its_children(tmp_path):
+    layout = {"model_name": "LayoutModel", "state": {"width": "100%", "max_width": "30px"}}
+    caption = {"model_name": "HTMLModel", "model_module": "@jupyter-widgets/controls",
+               "state": {"_model_name": "HTMLModel", "_view_name": "HTMLView",
+                         "value": "α = 0.1 &amp; more", "layout": "IPY_MODEL_plain"}}
+    image = image_model(FRAMES[1])
+    image["state"]["layout"] = "IPY_MODEL_wide"
+    state = {"state": {
+        "wide": layout, "plain": {"model_name": "LayoutModel", "state": {}},
+        "img": image, "cap": caption,
+        "frame": {"model_name": "VBoxModel",
+                  "state": {"children": ["IPY_MODEL_img", "IPY_MODEL_cap"],
+                            "layout": "IPY_MODEL_plain"}},
+        "stack": {"model_name": "StackModel", "state": {"children": ["IPY_MODEL_frame"]}}}}
+    page = tmp_path / "book" / "chapter.html"
+    page.parent.mkdir()
+    phone_pages.frames_to_files(state, page, tmp_path)
+    assert phone_pages.merge_frames(state) == 1
+    models = state["state"]
+    assert "img" not in models and "cap" not in models
+    assert models["stack"]["state"]["children"] == ["IPY_MODEL_frame"]
+    frame = models["frame"]
+    assert frame["model_name"] == "HTMLModel" and frame["state"]["_view_name"] == "HTMLView"
+    value = frame["state"]["value"]
+    src = re.search(r'<img class="course-frame" src="([^"]+)" width="30" height="20"', value)
+    assert src and (page.parent / src.group(1)).resolve().read_bytes() == FRAMES[1]
+    assert "max-width:30px" in value and value.endswith(
+        '<div class="course-frame-caption">α = 0.1 &amp; more</div>')
+    # an image used twice, or not yet a file, is left as it is
+    assert phone_pages.merge_frames(state) == 0

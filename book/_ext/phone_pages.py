@@ -18,7 +18,8 @@ for 15-20 s. This module rewrites each page:
    A Stack shows only its selected child, so a reader's browser fetches the frames
    actually shown, when they are shown. Relative URLs work from ``file://`` too.
    The images get their pixel size as ``width``/``height``, so the page keeps their
-   room while they load.
+   room while they load. Each frame (a VBox of the Image and an HTML caption) becomes
+   one HTML widget holding both: a third of the widget models to build on a slow phone.
 2. **The widget state moves to the end of ``<body>``**: the renderer reads it from
    wherever it is, and the text above no longer waits for it.
 3. **Big scripts load after first paint, in order of need.** ``embed.js``, MathJax and
@@ -107,6 +108,55 @@ def frames_to_files(state: dict, page: Path, root: Path) -> int:
     return moved
 
 
+def _ref(value):
+    """The model id in an ``"IPY_MODEL_<id>"`` reference, else None."""
+    if isinstance(value, str) and value.startswith("IPY_MODEL_"):
+        return value[len("IPY_MODEL_"):]
+    return None
+
+
+def merge_frames(state: dict) -> int:
+    """Turn each frame of a precomputed explorer, a VBox of an Image (already a URL, see
+    :func:`frames_to_files`) and an HTML caption, into ONE HTML widget holding the
+    ``<img>`` and the caption: a third of the models for the renderer to build. The VBox
+    keeps its id, so the Stacks that hold it are unchanged. Returns the frames merged."""
+    models = state.get("state", {})
+    uses = {}
+    for model in models.values():
+        for value in model.get("state", {}).values():
+            for ref in (value if isinstance(value, list) else [value]):
+                if _ref(ref):
+                    uses[_ref(ref)] = uses.get(_ref(ref), 0) + 1
+    merged = 0
+    for box_id, box in list(models.items()):
+        if box.get("model_name") != "VBoxModel":
+            continue
+        children = [_ref(c) for c in box.get("state", {}).get("children", [])]
+        if len(children) != 2 or None in children:
+            continue
+        image, caption = (models.get(c) for c in children)
+        if not image or not caption or image.get("model_name") != "ImageModel" \
+                or caption.get("model_name") != "HTMLModel" \
+                or image["state"].get("format") != "url" or any(uses[c] != 1 for c in children):
+            continue
+        url = base64.b64decode(image["buffers"][0]["data"]).decode()
+        layout = models.get(_ref(image["state"].get("layout")), {}).get("state", {})
+        style = f"width:{layout.get('width') or '100%'};height:auto"
+        if layout.get("max_width"):
+            style += f";max-width:{layout['max_width']}"
+        size = "".join(f' {k}="{image["state"][k]}"' for k in ("width", "height")
+                       if image["state"].get(k))
+        fields = dict(caption["state"])
+        fields["value"] = (f'<img class="course-frame" src="{url}"{size} style="{style}" alt="">'
+                           f'<div class="course-frame-caption">{fields.get("value", "")}</div>')
+        fields["layout"] = box["state"].get("layout", fields.get("layout"))
+        models[box_id] = {**caption, "state": fields}
+        for child in children:
+            del models[child]
+        merged += 1
+    return merged
+
+
 def _later(match: re.Match) -> str:
     before, src, after = match.groups()
     for key, group in LATER_SCRIPTS.items():
@@ -130,6 +180,7 @@ def lighten(html: str, page: Path, root: Path) -> str:
     def take_state(match):
         state = json.loads(match.group(1))
         frames_to_files(state, page, root)
+        merge_frames(state)
         states.append(json.dumps(state, separators=(",", ":")).replace("</", "<\\/"))
         return ""
 

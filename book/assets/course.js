@@ -59,8 +59,9 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
 //    rewritten so by book/_ext/phone_pages.py; on a phone, all of them at once took 15 s
 //    before anything showed). Their tags are <script type="text/x-course-later"
 //    data-course-later="GROUP" data-src="URL">:
-//    - "widgets", the ipywidgets renderer, loaded at DOMContentLoaded (after the page's
-//      stylesheets), so that it arrives before the window's load event, when it renders;
+//    - "widgets", the ipywidgets renderer, loaded from the first paint on (after the
+//      page's stylesheets), so that it arrives before the window's load event, when it
+//      renders (a script being loaded holds the load event back);
 //    - "math", MathJax, once every explorer on the page has rendered;
 //    - "icons", the theme's Font Awesome, last; it converts the icons of the page, not
 //      those inside widgets (see 0).
@@ -134,6 +135,32 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
     parents.forEach(function (node) { fa.dom.i2svg({ node: node }); });
   }
 
+  // The renderer's download starts at first paint (or at DOMContentLoaded, if that
+  // comes first): before it, the page's stylesheets have the pipe to themselves.
+  function afterFirstPaint(callback) {
+    var called = false;
+    function once() {
+      if (!called) {
+        called = true;
+        callback();
+      }
+    }
+    try {
+      new PerformanceObserver(function (list) {
+        if (list.getEntriesByName("first-contentful-paint").length) {
+          once();
+        }
+      }).observe({ type: "paint", buffered: true });
+    } catch (err) {
+      // no paint timing in this browser: DOMContentLoaded below
+    }
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", once);
+    } else {
+      once();
+    }
+  }
+
   function start() {
     if (!document.querySelector(LATER)) {
       return;
@@ -150,9 +177,5 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
       .then(drawPageIcons);
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
-  }
+  afterFirstPaint(start);
 })();
