@@ -15,7 +15,14 @@ dev    Adam without bias correction
 eve    submits the notebooks untouched (blank)
 fay    an endless loop (run_momentum) and an exception (adam_moments)
 gus    patches optlib.Adam so that his uncorrected Adam "matches" it
+ivy    ε inside the square root in rmsprop_step (assignment 5 only)
+jon    clips each gradient array by its own norm (assignment 5 only)
+kim    a schedule that overrides the learning rate (assignment 5 only)
+lea    drops the last partial minibatch (assignment 5 only)
 =====  ==========================================================================
+
+The students marked "assignment 5 only" submit that notebook alone (the others are
+missing from their folders, which the grader reports as such).
 """
 
 import argparse
@@ -110,6 +117,53 @@ TAMPERING = NO_BIAS_CORRECTION + "\n\n" + code('''
     optlib.optimizers.Adam.update = _update
     ''')
 
+EPS_INSIDE_THE_ROOT = code('''
+    def rmsprop_step(theta, s, grad, lr, beta, eps):
+        """One RMSprop update: returns (theta_new, s_new); the inputs are left unchanged."""
+        s_new = beta * s + (1 - beta) * grad**2
+        theta_new = theta - lr * grad / np.sqrt(s_new + eps)
+        return theta_new, s_new
+    ''')
+
+CLIP_PER_ARRAY = code('''
+    def clip_global_norm(grads, max_norm):
+        """(clipped, norm): grads scaled so their norm is at most max_norm."""
+        norm = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+        clipped = []
+        for g in grads:
+            own = np.sqrt(np.sum(g**2))
+            clipped.append(g * (max_norm / own) if own > max_norm else g.copy())
+        return clipped, norm
+    ''')
+
+LOOP = '''
+    def train_loop(params, loss_and_grad, X, y, *, lr, schedule, batch_size, epochs, max_norm,
+                   seed, beta, eps):
+        """Minibatch RMSprop with global-norm clipping; returns (params, losses)."""
+        rng = np.random.default_rng(seed)
+        s = [np.zeros_like(p) for p in params]
+        losses, t, n = [], 0, len(X)
+        for _ in range(epochs):
+            order = rng.permutation(n)
+            for start in range(0, {stop}, batch_size):
+                batch = order[start:start + batch_size]
+                loss, grads = loss_and_grad(params, X[batch], y[batch])
+                grads, _ = clip_global_norm(grads, max_norm)
+                rate = {rate}
+                updated = [rmsprop_step(p, s_p, g, rate, beta, eps)
+                           for p, s_p, g in zip(params, s, grads)]
+                params = [p for p, _ in updated]
+                s = [s_p for _, s_p in updated]
+                losses.append(loss)
+                t += 1
+        return params, losses
+    '''
+SCHEDULE_OVERRIDES = code(LOOP.format(stop="n", rate="schedule(t)  # the schedule's rate"))
+DROPS_LAST_BATCH = code(LOOP.format(stop="n - n % batch_size", rate="lr * schedule(t)"))
+
+#: The students who submit only these assignments (the others are missing).
+ONLY = {student: ("05_adaptive_training",) for student in ("ivy", "jon", "kim", "lea")}
+
 #: {student: {assignment: {grade_id: answer}}}; "blank" keeps the release versions.
 MISTAKES = {
     "ada": {},
@@ -120,6 +174,10 @@ MISTAKES = {
     "fay": {"01_momentum": {"q2_run_momentum": ENDLESS_LOOP},
             "03_adam": {"q1_adam_moments": EXCEPTION}},
     "gus": {"03_adam": {"q2_adam_step": TAMPERING}},
+    "ivy": {"05_adaptive_training": {"q1_rmsprop_step": EPS_INSIDE_THE_ROOT}},
+    "jon": {"05_adaptive_training": {"q2_clip_global_norm": CLIP_PER_ARRAY}},
+    "kim": {"05_adaptive_training": {"q3_train_loop": SCHEDULE_OVERRIDES}},
+    "lea": {"05_adaptive_training": {"q3_train_loop": DROPS_LAST_BATCH}},
 }
 
 
@@ -130,6 +188,8 @@ def make(source, release, out):
         name = master_path.stem
         perfect = answers_of(read(master_path))
         for student, mistakes in MISTAKES.items():
+            if name not in ONLY.get(student, (name,)):
+                continue
             nb = read(release / master_path.name)
             if mistakes != "blank":
                 answers = {**perfect, **mistakes.get(name, {})}

@@ -310,35 +310,160 @@ def test_warmup_cosine():
 # ------------------------------------------------------------------------------- digits
 
 
-def test_digits_tuning_retrains_and_compares():
-    table = checks._digits_reference()
+def digits_run(name, lr, schedule, seed, *, scheduled=True, init_seed=None, shuffle_seed=None,
+               field="val_accuracy", warmup_per_epoch=False):
+    """A training run as assignment 4 asks for, written here from optlib (with switches
+    for the typical mistakes)."""
+    data = checks.digits_data()
+    setup = checks.DIGITS_SETUP
+    steps_per_epoch = math.ceil(len(data["X_train"]) / setup["batch_size"])
+    per = 1 if warmup_per_epoch else steps_per_epoch
+    rate = lr
+    if schedule == "warmup_cosine" and scheduled:
+        rate = optlib.warmup_cosine(lr, warmup_steps=setup["warmup_epochs"] * per,
+                                    total_steps=setup["epochs"] * per)
+    model = optlib.MLP(setup["sizes"])
+    try:
+        _, history = optlib.train(
+            model, model.init(seed=seed if init_seed is None else init_seed),
+            optlib.OPTIMIZERS[name](lr=rate), data["X_train"], data["y_train"],
+            epochs=setup["epochs"], batch_size=setup["batch_size"],
+            seed=seed if shuffle_seed is None else shuffle_seed, X_val=data["X_val"],
+            y_val=data["y_val"], progress=False)
+    except optlib.DivergenceError:
+        return 0.0
+    return float(getattr(history, field)[-1])
+
+
+def test_digits_run_passes_and_names_each_mistake():
+    passes(checks.digits_run, digits_run)
+    for mistake, expected in [
+        (dict(scheduled=False), "is the schedule passed to the optimizer"),
+        (dict(field="train_accuracy"), "*training* images"),
+        (dict(init_seed=0, shuffle_seed=0), "pass the seed to model.init and to optlib.train"),
+        (dict(warmup_per_epoch=True), "the schedule counted in epochs"),
+    ]:
+        def wrong(name, lr, schedule, seed, mistake=mistake):
+            return digits_run(name, lr, schedule, seed, **mistake)
+
+        assert expected in message(checks.digits_run, wrong), mistake
+    assert "a float between 0 and 1" in message(checks.digits_run, lambda *a: "0.9")
+
+
+@pytest.fixture(scope="module")
+def tuned():
+    """The tuning of assignment 4 done right: (accuracy, results, seeds)."""
+    seeds = checks.digits_seeds()
+    accuracy = {(name, schedule, lr): [digits_run(name, lr, schedule, s) for s in seeds]
+                for name, rates in checks.DIGITS_GRID.items()
+                for schedule in checks.DIGITS_SCHEDULES for lr in rates}
+    return accuracy, summarize(accuracy), seeds
+
+
+def summarize(accuracy, sd=lambda values: float(np.std(values, ddof=1))):
     results = {}
     for name, rates in checks.DIGITS_GRID.items():
-        for schedule in ("constant", "warmup_cosine"):
-            best = max(rates, key=lambda r: (table[name, schedule, r], -r))
-            results[name, schedule] = {"lr": best, "val_accuracy": table[name, schedule, best]}
-    passes(checks.digits_tuning, results)
-    # the tuning matters: the best rate of the grid beats its worst by a clear margin
-    for name, rates in checks.DIGITS_GRID.items():
-        accuracies = [table[name, "constant", r] for r in rates]
-        assert max(accuracies) - min(accuracies) > 0.02, name
+        for schedule in checks.DIGITS_SCHEDULES:
+            means = {lr: float(np.mean(accuracy[name, schedule, lr])) for lr in rates}
+            best = max(rates, key=lambda lr: (means[lr], -lr))
+            results[name, schedule] = {"lr": best, "mean": means[best],
+                                       "sd": sd(accuracy[name, schedule, best])}
+    return results
 
-    worst = dict(results)
-    name, schedule = "Adam", "constant"
-    lr = min(checks.DIGITS_GRID[name], key=lambda r: table[name, schedule, r])
-    worst[name, schedule] = {"lr": lr, "val_accuracy": table[name, schedule, lr]}
-    assert "pick the rate with the highest" in message(checks.digits_tuning, worst)
 
-    swapped = dict(results)
-    lr = results["SGD", "warmup_cosine"]["lr"]
-    if abs(table["SGD", "constant", lr] - table["SGD", "warmup_cosine", lr]) > 2 / 360:
-        swapped["SGD", "warmup_cosine"] = {"lr": lr, "val_accuracy": table["SGD", "constant", lr]}
-        assert "is the schedule passed" in message(checks.digits_tuning, swapped)
+def test_digits_tuning_judges_the_protocol(tuned):
+    accuracy, results, seeds = tuned
+    passes(checks.digits_tuning, accuracy, results, seeds)
 
-    missing = {k: v for k, v in results.items() if k != ("Momentum", "constant")}
-    assert "missing" in message(checks.digits_tuning, missing)
-    assert "not in GRID" in message(checks.digits_tuning, {**results, ("SGD", "constant"):
-                                                           {"lr": 0.5, "val_accuracy": 0.9}})
+    one_seed = {key: values[:1] for key, values in accuracy.items()}
+    assert "at least 3 different integer seeds" in message(
+        checks.digits_tuning, one_seed, summarize(one_seed, sd=lambda v: 0.0), seeds[:1])
+    missing = {k: v for k, v in accuracy.items() if k != ("Adam", "constant", 0.1)}
+    assert "is missing: tune every optimizer on the whole of GRID['Adam']" in message(
+        checks.digits_tuning, missing, results, seeds)
+    extra = {**accuracy, ("Adam", "constant", 0.02): accuracy["Adam", "constant", 0.01]}
+    assert "not in GRID['Adam']" in message(checks.digits_tuning, extra, results, seeds)
+    population_sd = summarize(accuracy, sd=lambda values: float(np.std(values)))
+    assert "divides by n − 1" in message(checks.digits_tuning, accuracy, population_sd, seeds)
+
+    name, schedule = "SGD", "constant"
+    best = results[name, schedule]["lr"]
+    other = next(lr for lr in checks.DIGITS_GRID[name] if lr != best)
+    not_best = dict(results)
+    not_best[name, schedule] = {"lr": other,
+                                "mean": float(np.mean(accuracy[name, schedule, other])),
+                                "sd": float(np.std(accuracy[name, schedule, other], ddof=1))}
+    assert "pick the rate with the highest mean" in message(checks.digits_tuning, accuracy,
+                                                            not_best, seeds)
+
+
+def test_digits_tuning_retrains_visible_and_hidden_samples_of_the_runs(tuned):
+    accuracy, results, seeds = tuned
+    chosen = {(name, schedule, row["lr"]) for (name, schedule), row in results.items()}
+    # every reported accuracy 7 images too low: the ranking and the statistics stay
+    # consistent, only retraining can tell
+    lowered = {key: [v - 7 / 360 for v in values] for key, values in accuracy.items()}
+    assert "optlib's run gives" in message(checks.digits_tuning, lowered, summarize(lowered),
+                                           seeds)
+    # only the rates that were not chosen made up: the visible check retrains the tuned
+    # rates and passes; the hidden one retrains others and fails
+    others_made_up = {key: values if key in chosen else [v - 7 / 360 for v in values]
+                      for key, values in accuracy.items()}
+    others_made_up_results = summarize(others_made_up)
+    assert others_made_up_results == results
+    checks.digits_tuning(others_made_up, results, seeds)
+    text = message(checks.digits_tuning, others_made_up, results, seeds, hidden=True)
+    assert "optlib's run gives" in text
+
+
+# -------------------------------------------------------------- the grading secret
+
+
+def test_hidden_problems_come_from_the_grading_secret(monkeypatch):
+    monkeypatch.delenv(checks.GRADING_SECRET, raising=False)
+    fallback = checks._seeds(True, "momentum_step", (1, 2, 3))
+    assert not set(fallback) & {1, 2, 3}
+    monkeypatch.setenv(checks.GRADING_SECRET, "123456789")
+    first = checks._seeds(True, "momentum_step", (1, 2, 3))
+    assert first == checks._seeds(True, "momentum_step", (1, 2, 3))   # the same secret
+    assert first != fallback and not set(first) & {1, 2, 3}
+    assert checks._seeds(False, "momentum_step", (1, 2, 3)) == [1, 2, 3]   # visible: public
+    monkeypatch.setenv(checks.GRADING_SECRET, "987654321987654321987654321")
+    assert checks._seeds(True, "momentum_step", (1, 2, 3)) not in (first, fallback)
+
+    # the judge draws the problems itself: a probe recorded under one secret does not
+    # pass under another
+    monkeypatch.setenv(checks.GRADING_SECRET, "42")
+    with checks.recording() as records:
+        checks.momentum_step(momentum, hidden=True)
+    assert checks.judge("momentum_step", records[0]["outputs"], hidden=True).passed
+    monkeypatch.setenv(checks.GRADING_SECRET, "43")
+    assert not checks.judge("momentum_step", records[0]["outputs"], hidden=True).passed
+
+    monkeypatch.setenv(checks.GRADING_SECRET, "0x2a")
+    with pytest.raises(ValueError, match="OPTLIB_GRADING_SECRET must be a non-negative "
+                                         "decimal integer, got '0x2a'"):
+        checks.grading_secret()
+
+
+@pytest.mark.parametrize("secret", [None, "7", "2026"])
+def test_hidden_tests_differ_from_the_visible_ones(monkeypatch, secret):
+    if secret is None:
+        monkeypatch.delenv(checks.GRADING_SECRET, raising=False)
+    else:
+        monkeypatch.setenv(checks.GRADING_SECRET, secret)
+    for cases in (checks._momentum_problems, checks._nesterov_problems,
+                  checks._adam_problems):
+        visible = [problem.theta0.tolist() for problem, *_ in cases(False)]
+        hidden = [problem.theta0.tolist() for problem, *_ in cases(True)]
+        assert not any(h in visible for h in hidden)
+    assert not set(checks._schedule_cases(True)) & set(checks._schedule_cases(False))
+    assert not {c[1] for c in checks._path_cases(True)} & {c[1] for c in checks._path_cases(False)}
+    assert len(checks._article_settings(True)) > len(checks._article_settings(False))
+    hidden_starts = checks._ravine_starts(checks._hidden_rng("ravine_tuning"), 5)
+    problem = checks.ravine_problem()
+    assert not set(hidden_starts) & set(problem["test_starts"] + problem["tuning_starts"])
+    assert not set(checks._run_cases(True)) & set(checks._run_cases(False))
 
 
 # -------------------------------------------------------------------- probe and judge
@@ -367,3 +492,151 @@ def test_outputs_are_plain_json():
         checks.adam_step(adam_variant(), hidden=True)
     text = json.dumps(records)
     assert checks.judge("adam_step", json.loads(text)[0]["outputs"], hidden=True).passed
+
+
+# ---------------------------------------------------- assignment 5: RMSprop, clipping, loop
+
+
+def rmsprop(eps_inside=False, average=True, old_s=False):
+    def step(theta, s, grad, lr, beta, eps):
+        s_new = beta * s + ((1 - beta) * grad**2 if average else grad**2)
+        used = s if old_s else s_new
+        denominator = np.sqrt(used + eps) if eps_inside else np.sqrt(used) + eps
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return theta - lr * grad / denominator, s_new
+    return step
+
+
+def test_rmsprop_step_passes_and_names_each_mistake():
+    passes(checks.rmsprop_step, rmsprop())
+    assert "ε inside the square root" in message(checks.rmsprop_step, rmsprop(eps_inside=True))
+    assert "not an average" in message(checks.rmsprop_step, rmsprop(average=False))
+    assert "divided by the old s" in message(checks.rmsprop_step, rmsprop(old_s=True))
+    # ε inside the root is a big error exactly where gradients are tiny: the hidden
+    # problems have some, and the step there is many times too short
+    tiny = optlib.RMSprop(lr=0.01, beta=0.9, eps=1e-8)
+    g = np.array([1e-5])
+    theta = tiny.step(np.zeros(1), g)
+    wrong, _ = rmsprop(eps_inside=True)(np.zeros(1), np.zeros(1), g, 0.01, 0.9, 1e-8)
+    assert abs(theta[0]) / abs(wrong[0]) > 5
+
+
+def clip(grads, max_norm):
+    norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+    return [g * min(1.0, max_norm / norm) for g in grads], norm
+
+
+def test_clip_global_norm_passes_and_names_each_mistake():
+    passes(checks.clip_global_norm, clip)
+
+    def per_array(grads, max_norm):
+        return ([g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads],
+                clip(grads, max_norm)[1])
+
+    def always(grads, max_norm):
+        norm = clip(grads, max_norm)[1]
+        return [g * max_norm / norm for g in grads], norm
+
+    def norm_after(grads, max_norm):
+        clipped, norm = clip(grads, max_norm)
+        return clipped, min(norm, max_norm)
+
+    def in_place(grads, max_norm):
+        clipped, norm = clip(grads, max_norm)
+        for g, c in zip(grads, clipped):
+            g[...] = c
+        return grads, norm
+
+    assert "You clipped each array by its own norm" in message(checks.clip_global_norm,
+                                                               per_array)
+    assert "clipping only ever shrinks" in message(checks.clip_global_norm, always)
+    assert "the norm after clipping" in message(checks.clip_global_norm, norm_after)
+    assert "changed the arrays it was given" in message(checks.clip_global_norm, in_place)
+    assert "a pair (clipped, norm)" in message(checks.clip_global_norm, lambda g, m: g)
+
+
+def loop(*, override=False, drop_last=False, clipper=clip, shift=0, rng_per_epoch=False):
+    """The training loop of assignment 5, with switches for its typical mistakes."""
+    def train_loop(params, loss_and_grad, X, y, *, lr, schedule, batch_size, epochs,
+                   max_norm, seed, beta, eps):
+        rng = np.random.default_rng(seed)
+        s = [np.zeros_like(p) for p in params]
+        losses, t, n = [], 0, len(X)
+        for _ in range(epochs):
+            if rng_per_epoch:
+                rng = np.random.default_rng(seed)
+            order = rng.permutation(n)
+            for start in range(0, n - n % batch_size if drop_last else n, batch_size):
+                batch = order[start:start + batch_size]
+                loss, grads = loss_and_grad(params, X[batch], y[batch])
+                grads, _ = clipper(grads, max_norm)
+                rate = schedule(t + shift) if override else lr * schedule(t + shift)
+                new = [rmsprop()(p, s_p, g, rate, beta, eps) for p, s_p, g in
+                       zip(params, s, grads)]
+                params, s = [p for p, _ in new], [s_p for _, s_p in new]
+                losses.append(loss)
+                t += 1
+        return params, losses
+    return train_loop
+
+
+def test_training_loop_passes_and_names_each_mistake():
+    passes(checks.training_loop, loop())
+
+    def per_array(grads, max_norm):
+        return [clip([g], max_norm)[0][0] for g in grads], clip(grads, max_norm)[1]
+
+    for wrong, expected in [
+        (loop(override=True), "the schedule overrides the rate"),
+        (loop(drop_last=True), "the last partial batch is dropped"),
+        (loop(clipper=per_array), "you clipped each array by its own norm"),
+        (loop(clipper=lambda g, m: (g, 0.0)), "the gradients are not clipped"),
+        (loop(shift=1), "one step ahead"),
+        (loop(rng_per_epoch=True), "a new generator every epoch"),
+    ]:
+        assert expected in message(checks.training_loop, wrong), expected
+        assert expected in message(checks.training_loop, wrong, hidden=True), expected
+
+
+def test_the_loop_reference_is_optlib_train():
+    """The loop check's reference run is what optlib.train does with RMSprop, clipping
+    and a schedule that scales the rate (on a small network)."""
+    X, y = optlib.models.make_classification(60, n_features=2, n_classes=3, seed=5)
+    model = optlib.MLP([2, 8, 3])
+    start = model.init(seed=1)
+    keys = list(start)
+
+    def loss_and_grad(params, Xb, yb):
+        loss, grads = model.loss_and_grad(dict(zip(keys, params)), Xb, yb)
+        return loss, [grads[k] for k in keys]
+
+    def warm(t):
+        return min(1.0, (t + 1) / 5)
+
+    _, losses = loop()([start[k] for k in keys], loss_and_grad, X, y, lr=0.05,
+                       schedule=warm, batch_size=16, epochs=3, max_norm=0.5, seed=9,
+                       beta=0.9, eps=1e-8)
+    _, history = optlib.train(model, start, optlib.RMSprop(lr=lambda t: 0.05 * warm(t),
+                                                           beta=0.9, eps=1e-8),
+                              X, y, epochs=3, batch_size=16, seed=9, clip_norm=0.5,
+                              progress=False)
+    np.testing.assert_allclose(losses, history.loss, rtol=1e-12)
+    assert len(losses) == 3 * math.ceil(60 / 16)
+
+
+def test_the_judge_builds_the_visible_problems_of_the_probes_course_seed(monkeypatch):
+    """A sandbox may run the submission with another OPTLIB_SEED than the grader's own
+    process: the judge uses the course seed the probe saw, so the problems agree."""
+    from optlib.seeding import course_seed
+
+    other = course_seed() + 1
+    monkeypatch.setenv("OPTLIB_SEED", str(other))
+    with checks.recording() as records:
+        checks.ravine_tuning(1.5, 3.0, 0.75)
+    monkeypatch.setenv("OPTLIB_SEED", str(other + 1))
+    verdict = checks.judge("ravine_tuning", records[0]["outputs"])
+    median = ravine_median(optlib.SGD(lr=1.5), checks.ravine_problem(other)["test_starts"])
+    assert f"median of {median:g} steps" in verdict.message
+    forged = {**records[0]["outputs"], "course_seed": "3; rm -rf /"}
+    assert "course_seed must be a non-negative integer" in checks.judge("ravine_tuning",
+                                                                       forged).message
