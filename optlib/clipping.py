@@ -127,7 +127,8 @@ def clip_by_value(grads, limit):
     Notes:
         Unlike ``clip_by_global_norm``, this changes the *direction* of the gradient:
         large entries are cut while small ones are kept, e.g. [10, 1] -> [1, 1] with
-        limit=1. An entry equal to +-inf becomes +-limit; nan stays nan.
+        limit=1. An entry equal to +-inf becomes +-limit (or the largest number of its
+        dtype, for a limit beyond float32's range); nan stays nan.
 
     Example:
         >>> import numpy as np
@@ -137,7 +138,13 @@ def clip_by_value(grads, limit):
     name = "clip_by_value"
     limit = _check_positive(limit, "limit", name)
     leaves, rebuild = _float_leaves(grads, "grads", name, with_rebuild=True)
-    return rebuild([np.asarray(np.clip(leaf, -limit, limit), dtype=leaf.dtype) for leaf in leaves])
+    clipped = []
+    for leaf in leaves:
+        # A limit beyond the dtype's range clips nothing; capping it avoids an overflow
+        # (and its warning) when numpy casts it to float32.
+        bound = min(limit, float(np.finfo(leaf.dtype).max))
+        clipped.append(np.asarray(np.clip(leaf, -bound, bound), dtype=leaf.dtype))
+    return rebuild(clipped)
 
 
 def _global_norm(leaves):

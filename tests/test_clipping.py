@@ -2,6 +2,7 @@
 
 import collections
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -328,3 +329,13 @@ def test_namedtuple_gradients_keep_their_type():
     limited = clip_by_value(grads, limit=1.0)
     assert type(limited) is Layer
     np.testing.assert_array_equal(limited.b, [1.0])
+
+
+def test_a_limit_beyond_float32_clips_nothing_and_warns_nothing():
+    g = np.array([-3e38, 1.0, np.inf], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clipped = clip_by_value(g, limit=1e300)
+    assert clipped.dtype == np.float32
+    np.testing.assert_array_equal(clipped, np.array([-3e38, 1.0, np.finfo(np.float32).max],
+                                                    dtype=np.float32))
