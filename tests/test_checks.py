@@ -640,3 +640,18 @@ def test_the_judge_builds_the_visible_problems_of_the_probes_course_seed(monkeyp
     forged = {**records[0]["outputs"], "course_seed": "3; rm -rf /"}
     assert "course_seed must be a non-negative integer" in checks.judge("ravine_tuning",
                                                                        forged).message
+
+
+def test_a_chaotic_run_is_compared_loosely_and_a_stable_one_tightly():
+    """At SGD's rate 10 the digits runs are chaotic (a 1e-12 change of the initial weights
+    changes the final loss visibly), so another BLAS build may end images away: the judge
+    accepts a few images there, and not one image more at a stable rate."""
+    seed = checks.digits_seeds()[0]
+    chaotic = checks._reference("SGD", 10.0, "constant", seed)
+    perturbed = checks._reference("SGD", 10.0, "constant", seed, "perturbed")
+    assert abs(perturbed["loss"] - chaotic["loss"]) > 1e-6 * chaotic["loss"]
+    assert checks._diagnose(chaotic["val"] - 5 / 360, "SGD", 10.0, "constant", seed) is None
+    stable = checks._reference("SGD", 1.0, "constant", seed)["val"]
+    assert checks._diagnose(stable, "SGD", 1.0, "constant", seed) is None
+    assert "optlib's run gives" in checks._diagnose(stable - 2 / 360, "SGD", 1.0, "constant",
+                                                    seed)
