@@ -14,6 +14,8 @@ import pytest
 from optlib.coursework import MasterError, generate, grade, grade_notebook, student_version
 from optlib.coursework.grade import (
     CELL_TIMEOUT,
+    EVENTS_LIMIT,
+    GRACE,
     MEMORY_LIMIT,
     NOTEBOOK_TIMEOUT,
     TEST_TIMEOUT,
@@ -21,6 +23,7 @@ from optlib.coursework.grade import (
     expected_checks,
 )
 from optlib.coursework.notebooks import cell_role, questions
+from optlib.coursework.sandbox import Limits
 
 
 def meta(gid, *, solution=False, grade=False, locked=False, points=None):
@@ -355,3 +358,9 @@ def test_the_instructor_guide_states_the_real_limits():
     assert f"`--test-timeout`, {TEST_TIMEOUT:g} s" in guide
     assert f"`--notebook-timeout`, {NOTEBOOK_TIMEOUT:g} s" in guide
     assert f"a {MEMORY_LIMIT // 1024**3} GB memory limit" in guide
+    limits = Limits(memory=MEMORY_LIMIT, cpu_seconds=1)
+    assert f"a private `/tmp` of {limits.tmp_size // 1024**2} MB" in guide
+    assert f"at most {limits.processes} processes" in guide
+    assert f"files of at most {limits.file_size // 1024**2} MB" in guide
+    assert f"killed {GRACE:g} s after the limit of the cell" in guide
+    assert f"at most {EVENTS_LIMIT // 1024**2} MB" in guide

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import site
 import textwrap
 import time
@@ -175,8 +176,9 @@ def scale(x):
         # fooling the judge: forge the test's report, then close every channel so that the
         # real one never comes ...
         "forger": {**GOOD, "momentum_step": stub + "CLOSE = True\n" + forge},
-        # ... or let the real one come too
-        "doubler": {**GOOD, "momentum_step": stub + "CLOSE = False\n" + forge},
+        # ... or forge it after the real one came
+        "doubler": {**GOOD, "momentum_step": stub, "scale": GOOD["scale"] + "\nCLOSE = False\n"
+                    + forge},
         # a fake `checks` in the notebook's globals that records good numbers, a probe
         # replaced inside the check's closure, numpy and a builtin patched
         "patcher": {**GOOD, "momentum_step": stub + f"""
@@ -307,8 +309,9 @@ _report(forks=forks, **written)
         "flooder": {**GOOD, "scale": GOOD["scale"] + """
 import os, stat, sys
 chunk = b"junk" * 250_000
-for _ in range(50):
+for _ in range(25):            # 30 MB on stdout, 120 MB on stderr
     sys.__stdout__.write("noise " * 200_000)
+    sys.__stderr__.write("noise " * 800_000)
 for fd in range(3, 256):
     try:
         if stat.S_ISFIFO(os.fstat(fd).st_mode):
@@ -358,6 +361,7 @@ def batch(tmp_path_factory):
         "course": {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in course},
     }
     lines = []
+    memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     os.environ["OPTLIB_HOSTILE_TOKEN"] = TOKEN
     old_home = os.environ.get("HOME")
     os.environ["HOME"] = str(home)
@@ -367,6 +371,7 @@ def batch(tmp_path_factory):
             lines.append(line), print(line)),
                         **LIMITS)
         elapsed = time.monotonic() - start
+        memory_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - memory_before
     finally:
         os.environ.pop("OPTLIB_HOSTILE_TOKEN", None)
         if old_home is None:
@@ -383,7 +388,7 @@ def batch(tmp_path_factory):
     for r in results:
         table.setdefault(r.student, {})[r.question] = r
     yield {"results": table, "paths": paths, "seconds": seconds, "before": before,
-           "elapsed": elapsed, "course": course}
+           "elapsed": elapsed, "course": course, "memory_growth": memory_growth}
     for folder in site.getsitepackages():
         leftover = Path(folder) / "zz_hostile_test.pth"
         if leftover.exists():
@@ -548,6 +553,8 @@ def test_a_flood_of_output_is_cut_off(batch):
     assert flooder["momentum_step_test"].points == 3     # graded before the flood
     assert flooder["scale_test"].points == 0
     assert f"more than {EVENTS_LIMIT // 1024**2} MB" in flooder["scale_test"].feedback
+    # the grader keeps the end of the output only: 150 MB of it cost it far less
+    assert batch["memory_growth"] < 80 * 1024**2, batch["memory_growth"] / 1024**2
 
 
 # ------------------------------------------------------------------------- the sandbox

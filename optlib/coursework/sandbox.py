@@ -69,10 +69,12 @@ class Limits:
                 f"--nofile={self.open_files}"]
 
     def rlimits(self):
-        """(resource name, value) pairs, for a runner without prlimit."""
-        return [("RLIMIT_NPROC", self.processes), ("RLIMIT_FSIZE", self.file_size),
-                ("RLIMIT_AS", self.memory), ("RLIMIT_CPU", self.cpu_seconds),
-                ("RLIMIT_CORE", 0), ("RLIMIT_NOFILE", self.open_files)]
+        """(resource name, value) pairs, for a runner started without the sandbox. No
+        process limit there: outside a user namespace of its own it would count every
+        process of the instructor's uid."""
+        return [("RLIMIT_FSIZE", self.file_size), ("RLIMIT_AS", self.memory),
+                ("RLIMIT_CPU", self.cpu_seconds), ("RLIMIT_CORE", 0),
+                ("RLIMIT_NOFILE", self.open_files)]
 
 
 def _real(path):
