@@ -8,11 +8,14 @@ Instructor tooling (students never import it). Two commands, run from the reposi
 Masters use nbgrader's cell markers and cell metadata, so they also work with nbgrader
 itself. See the instructor guide in the book (``book/instructors.md``) for the whole cycle.
 
-Modules: :mod:`.notebooks` (reading masters, making student versions), :mod:`.runner`
-(executes one submission in its own process), :mod:`.grade` (the grading command).
+Modules: :mod:`.notebooks` (reading masters, making student versions), :mod:`.sandbox`
+(the bubblewrap sandbox a submission runs in), :mod:`.runner` (executes one submission,
+inside the sandbox), :mod:`.grade` (the grading command; it judges outside).
 """
 
-from .grade import grade, grade_notebook
+from .grade import GradingError, grade, grade_notebook
 from .notebooks import MasterError, generate, student_version
+from .sandbox import SandboxUnavailable
 
-__all__ = ["generate", "student_version", "grade", "grade_notebook", "MasterError"]
+__all__ = ["generate", "student_version", "grade", "grade_notebook", "MasterError",
+           "GradingError", "SandboxUnavailable"]
