@@ -137,7 +137,12 @@ def _bwrap_args(bwrap, binds, workdir, limits, env, privileged):
         args += ["--unshare-user"]
     for name, value in env.items():
         args += ["--setenv", name, value]
-    made, bound = set(), []
+    # The private /tmp, /proc and /dev first: a bind below /tmp (a clone or virtual
+    # environment under /tmp, as CI may use) then lies on top of the tmpfs, not under it.
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", str(16 * 1024**2), "--tmpfs", "/dev/shm"]
+    made, bound = {"/tmp", "/dev", "/proc"}, []
     for system in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin"):
         if Path(system).exists():
             if Path(system).is_symlink():  # merged /usr: /bin -> usr/bin
@@ -152,10 +157,7 @@ def _bwrap_args(bwrap, binds, workdir, limits, env, privileged):
                 made.add(parent)
         args += ["--ro-bind", path, path]
         bound.append(path)
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(limits.tmp_size), "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", str(16 * 1024**2), "--tmpfs", "/dev/shm",
-             "--chdir", workdir]
+    args += ["--chdir", workdir]
     if privileged:  # keep only what setpriv needs to drop to the sandbox's own uid
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     return args
