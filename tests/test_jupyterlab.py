@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -156,18 +157,38 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    """``browser(check, *args)`` runs ``check(chromium, *args)`` in the browser's thread.
+
+    Playwright's sync API refuses to start in a thread where an asyncio loop is running,
+    and an earlier test in the same pytest worker may leave one behind. So Chromium lives
+    in a thread of its own, and every call that touches it runs there."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed.\n" + INSTALL_HELP, pytrace=False)
-    with sync_playwright() as pw:
+    thread = ThreadPoolExecutor(max_workers=1)
+
+    def start():
+        pw = sync_playwright().start()
         try:
             where = find_chromium(pw)
         except FileNotFoundError as missing:
-            pytest.fail(str(missing), pytrace=False)
-        chromium = pw.chromium.launch(args=CHROMIUM_ARGS, **where)
-        yield chromium
+            pw.stop()
+            return None, str(missing)
+        return pw, pw.chromium.launch(args=CHROMIUM_ARGS, **where)
+
+    pw, chromium = thread.submit(start).result()
+    if pw is None:
+        thread.shutdown()
+        pytest.fail(chromium, pytrace=False)
+    yield lambda check, *args: thread.submit(check, chromium, *args).result()
+
+    def stop():
         chromium.close()
+        pw.stop()
+
+    thread.submit(stop).result()
+    thread.shutdown()
 
 
 def _explorer_state(page, slider):
@@ -181,7 +202,11 @@ def _explorer_state(page, slider):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_a_chapter_runs_and_reads_right_in_jupyterlab(lab, browser, chapter):
     url, token = lab
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    browser(_run_all_and_move_a_slider, url, token, chapter)
+
+
+def _run_all_and_move_a_slider(chromium, url, token, chapter):
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
     try:
         # A workspace of its own ("reset"), with only this notebook open.
         page.goto(f"{url}/lab/workspaces/{chapter}/tree/book/{chapter}.ipynb?reset&token={token}")
