@@ -568,8 +568,12 @@ def test_the_sandbox(batch):
     assert found["network"] != "connected"
     assert found["writable"] == ["/tmp"]
     assert found["cwd"] == "/tmp"
+    # the root holds the system folders and the first folder of each read-only bind
+    # (wherever the clone and its venv live: /work, /home, /check ...), nothing else
+    bound = {Path(b).parts[1] for b in sandbox.read_only_binds()}
     assert set(found["root"]) <= {"usr", "bin", "lib", "lib64", "lib32", "sbin", "proc",
-                                  "dev", "tmp", "root", "work", "opt", "home", "srv"}
+                                  "dev", "tmp"} | bound, (found["root"], bound)
+    assert "etc" not in found["root"] and "var" not in found["root"]
     assert "OPTLIB_HOSTILE_TOKEN" not in found["environment"]
     assert found["tmp_bytes"] <= limits.tmp_size
     assert (found["nproc"], found["fsize"]) == (limits.processes, limits.file_size)

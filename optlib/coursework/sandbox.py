@@ -163,6 +163,18 @@ def _bwrap_args(bwrap, binds, workdir, limits, env, privileged):
     return args
 
 
+def read_only_binds():
+    """The folders the sandbox sees, read-only, beyond the system's own (/usr, /lib, ...):
+    the interpreter, the site-packages it imports and optlib, outermost folders only."""
+    interpreter, packages, optlib_parent = python_paths()
+    binds = [_real(sys.base_prefix), *packages, str(Path(optlib_parent) / "optlib")]
+    if not interpreter.startswith(_real(sys.base_prefix) + "/"):
+        binds.insert(0, interpreter)
+    return [b for i, b in enumerate(binds)
+            if not any(b == o or b.startswith(o + "/") for o in binds[:i])
+            and not b.startswith(("/usr/", "/lib/", "/lib64/", "/bin/"))]
+
+
 def runner_command(limits, *, sandbox=True, extra_env=()):
     """(argv, env, cwd) that start the runner; ``env`` and ``cwd`` are None in the sandbox
     (bubblewrap sets both). Raises :class:`SandboxUnavailable`."""
@@ -176,12 +188,7 @@ def runner_command(limits, *, sandbox=True, extra_env=()):
         return python, env, None
     bwrap = check_sandbox()
     privileged = os.geteuid() == 0
-    binds = [_real(sys.base_prefix), *packages, str(Path(optlib_parent) / "optlib")]
-    if not interpreter.startswith(_real(sys.base_prefix) + "/"):
-        binds.insert(0, interpreter)
-    binds = [b for i, b in enumerate(binds)
-             if not any(b == o or b.startswith(o + "/") for o in binds[:i])
-             and not b.startswith(("/usr/", "/lib/", "/lib64/", "/bin/"))]
+    binds = read_only_binds()
     env["OPTLIB_SANDBOX"] = "bubblewrap"
     argv = _bwrap_args(bwrap, binds, "/tmp", limits, env, privileged)
     argv += ["--", "/usr/bin/prlimit" if Path("/usr/bin/prlimit").exists() else prlimit,
