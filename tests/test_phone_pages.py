@@ -61,7 +61,7 @@ PAGE = f"""<!DOCTYPE html><html><head>
 
 def rewrite(tmp_path):
     page = tmp_path / "book" / "chapter.html"
-    page.parent.mkdir()
+    page.parent.mkdir(exist_ok=True)
     page.write_text(PAGE)
     assert phone_pages.lighten_book(tmp_path) == 1
     return page, page.read_text()
@@ -92,8 +92,10 @@ def test_state_moves_to_the_end_of_the_body_and_big_scripts_wait(tmp_path):
     later = dict(re.findall(r'<script type="text/x-course-later" data-course-later="(\w+)" '
                             r'data-src="([^"]+)"></script>', head))
     assert later == {"icons": "../_static/scripts/fontawesome.js?digest=1",
-                     "math": "../_static/mathjax/tex-svg-full.js?v=2",
-                     "widgets": "../_static/jupyter-widgets/embed.js?v=3"}
+                     "math": "../_static/mathjax/tex-svg-full.js?v=2"}
+    # images and captions only: the course's own renderer, not embed.js
+    assert "embed.js" not in html
+    assert '<script defer src="../_static/course-widgets.js"></script>' in head
     assert '<script src="../_static/doctools.js?v=1"></script>' in head  # left alone
     assert '<script src="../_static/course.js?v=4"></script>' in head
     assert '<script defer src="../_static/searchtools.js"></script>' in head
@@ -139,7 +141,7 @@ def test_each_frame_becomes_one_html_widget_and_the_stack_keeps_its_children(tmp
                             "layout": "IPY_MODEL_plain"}},
         "stack": {"model_name": "StackModel", "state": {"children": ["IPY_MODEL_frame"]}}}}
     page = tmp_path / "book" / "chapter.html"
-    page.parent.mkdir()
+    page.parent.mkdir(exist_ok=True)
     phone_pages.frames_to_files(state, page, tmp_path)
     assert phone_pages.merge_frames(state) == 1
     models = state["state"]
@@ -154,3 +156,69 @@ def test_each_frame_becomes_one_html_widget_and_the_stack_keeps_its_children(tmp
         '<div class="course-frame-caption">α = 0.1 &amp; more</div>')
     # an image used twice, or not yet a file, is left as it is
     assert phone_pages.merge_frames(state) == 0
+
+
+def test_the_course_renderer_is_versioned_by_its_own_content(tmp_path):
+    static = tmp_path / "_static"
+    static.mkdir()
+    (static / "course-widgets.js").write_text("// version one")
+    _, first = rewrite(tmp_path)
+    version = re.search(r'course-widgets\.js\?v=(\w+)"', first).group(1)
+    (tmp_path / "book" / "chapter.html").unlink()
+    (static / "course-widgets.js").write_text("// version two")
+    _, second = rewrite(tmp_path)
+    assert re.search(r'course-widgets\.js\?v=(\w+)"', second).group(1) != version
+    assert "?v=3" not in first  # not embed.js's version
+
+
+def test_a_page_with_a_widget_the_course_renderer_lacks_keeps_embed_js(tmp_path):
+    state = json.loads(json.dumps(STATE))
+    state["state"]["d"] = {"model_name": "DropdownModel", "state": {"_options_labels": ["x"]}}
+    page = tmp_path / "chapter.html"
+    html = phone_pages.lighten(PAGE.replace(json.dumps(STATE), json.dumps(state)), page, tmp_path)
+    assert ('<script type="text/x-course-later" data-course-later="widgets" '
+            'data-src="../_static/jupyter-widgets/embed.js?v=3"></script>') in html
+    assert "course-widgets.js" not in html
+
+
+def test_the_course_renderer_and_the_build_agree_on_what_it_renders():
+    script = (ROOT / "book" / "assets" / "course-widgets.js").read_text()
+    listed = re.search(r"var SUPPORTED = \[(.*?)\];", script, re.S).group(1)
+    supported = set(re.findall(r'"(\w+Model)"', listed))
+    assert supported == phone_pages.NATIVE_MODELS
+    # and every one of them is either drawn by a view or needs none (links, layout, style)
+    views = re.search(r"var VIEWS = \{(.*?)\};", script, re.S).group(1)
+    drawn = set(re.findall(r"(\w+Model):", views))
+    assert supported - drawn == {"LayoutModel", "DescriptionStyleModel", "SliderStyleModel",
+                                 "HTMLStyleModel", "LabelStyleModel", "ProgressStyleModel",
+                                 "LinkModel", "DirectionalLinkModel"}
+
+
+def test_every_model_the_course_explorers_save_is_rendered_by_the_course_renderer():
+    """An explorer's precomputed view (every explorer is a SliderFigures: one machinery)
+    and an animation, as the book saves them, need nothing from embed.js."""
+    import ipywidgets
+
+    from optlib import SGD, Ravine
+    from optlib import widgets as ow
+    from optlib.animation import animate
+
+    class Squares(ow.SliderFigures):
+        def __init__(self):
+            super().__init__({"shade": [0, 255], "size": [2, 4]}, labels={"shade": "grey"})
+
+        def picture(self, values, colors=None):
+            rgba = np.full((values["size"],) * 2 + (4,), values["shade"], np.uint8)
+            return ow.png_bytes(rgba), f"grey {values['shade']}"
+
+        def _image_width(self):
+            return 4
+
+    instances = ipywidgets.widgets.widget._instances  # every live widget, by model id
+    before = set(instances)
+    Squares().static_view()
+    assert animate(Ravine(kappa=10), {"GD": SGD(lr=0.5)}, steps=4, frames=3).widget
+    made = [w for key, w in instances.items() if key not in before]
+    names = {w.get_state()["_model_name"] for w in made}
+    assert {"SelectionSliderModel", "StackModel", "PlayModel", "LinkModel"} <= names
+    assert names <= phone_pages.NATIVE_MODELS, names - phone_pages.NATIVE_MODELS

@@ -28,7 +28,12 @@ for 15-20 s. This module rewrites each page:
    placeholders that ``course.js`` loads one after another: the widget renderer first
    (it must arrive before the window's load event, when it renders), then MathJax once
    the explorers are live, then the icons. Sphinx's search scripts get ``defer``.
-4. **Figures below the fold load lazily** (``loading="lazy"`` on the notebook outputs'
+4. **The course's own widget renderer.** A page whose widgets are all of the kinds the
+   course's explorers and animations use (:data:`NATIVE_MODELS`: sliders, Play buttons,
+   links, boxes, Stacks, images, captions, progress bars) gets ``course-widgets.js``
+   (15 kB, 4 kB compressed; deferred: it renders as soon as the page is parsed) in
+   place of ``embed.js`` (1.8 MB). Any other page keeps ``embed.js``, loaded as in 3.
+5. **Figures below the fold load lazily** (``loading="lazy"`` on the notebook outputs'
    ``<img>``), so they do not compete with the widget renderer.
 
 The search page is left as Sphinx writes it (its scripts are what it is for).
@@ -58,6 +63,22 @@ LATER_SCRIPTS = {
     "mathjax/": "math",
     "scripts/fontawesome.js": "icons",
 }
+
+#: The general widget renderer, and the course's own (book/assets/course-widgets.js),
+#: which replaces it on pages whose widgets are all of the models below.
+EMBED = "jupyter-widgets/embed.js"
+NATIVE_RENDERER = "course-widgets.js"
+
+#: The ipywidgets models course-widgets.js renders (its SUPPORTED list; a test checks
+#: that the two agree): the explorers' and animations' sliders, Play buttons, links,
+#: boxes, Stacks, images and captions, and the training loop's progress bars.
+NATIVE_MODELS = frozenset({
+    "LayoutModel", "DescriptionStyleModel", "SliderStyleModel", "HTMLStyleModel",
+    "LabelStyleModel", "VBoxModel", "HBoxModel", "BoxModel", "StackModel", "ImageModel",
+    "HTMLModel", "HTMLMathModel", "LabelModel", "SelectionSliderModel", "IntSliderModel",
+    "FloatSliderModel", "PlayModel", "LinkModel", "DirectionalLinkModel",
+    "FloatProgressModel", "IntProgressModel", "ProgressStyleModel",
+})
 
 #: Scripts that can wait for the parser (they run before DOMContentLoaded, in order).
 DEFERRED_SCRIPTS = ("searchtools.js", "language_data.js", "searchindex.js")
@@ -157,8 +178,28 @@ def merge_frames(state: dict) -> int:
     return merged
 
 
-def _later(match: re.Match) -> str:
+def native_page(states: list[dict]) -> bool:
+    """Whether the course's own renderer can show every widget of a page's saved states:
+    there is some state, and each of its models is one of :data:`NATIVE_MODELS`."""
+    names = [model.get("model_name") for state in states
+             for model in state.get("state", {}).values()]
+    return bool(names) and all(name in NATIVE_MODELS for name in names)
+
+
+def _native_src(embed_src: str, root: Path) -> str:
+    """The URL of course-widgets.js, from embed.js's: the same folder, and a version
+    (``?v=``) from the file's own content, so that a changed renderer is fetched anew."""
+    src = embed_src.split("?")[0].replace(EMBED, NATIVE_RENDERER)
+    path = root / "_static" / NATIVE_RENDERER
+    if path.exists():
+        src += "?v=" + hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    return src
+
+
+def _script(match: re.Match, native: bool = False, root: Path = Path(".")) -> str:
     before, src, after = match.groups()
+    if native and EMBED in src:
+        return f'<script defer src="{_native_src(src, root)}"></script>'
     for key, group in LATER_SCRIPTS.items():
         if key in src:
             attributes = re.sub(r"\s*\b(?:defer|async)(?:=\"[^\"]*\")?", "", before + after)
@@ -175,17 +216,19 @@ def lighten(html: str, page: Path, root: Path) -> str:
     head_end = html.find("</head>")
     if head_end < 0 or f'type="{LATER}"' in html:
         return html
-    states = []
+    states, parsed = [], []
 
     def take_state(match):
         state = json.loads(match.group(1))
         frames_to_files(state, page, root)
         merge_frames(state)
+        parsed.append(state)
         states.append(json.dumps(state, separators=(",", ":")).replace("</", "<\\/"))
         return ""
 
     head = _STATE.sub(take_state, html[:head_end])
-    head = _SCRIPT_SRC.sub(_later, head)
+    native = native_page(parsed)
+    head = _SCRIPT_SRC.sub(lambda match: _script(match, native, root), head)
     body = _OUTPUT_IMG.sub(r'<img loading="lazy"\1', html[head_end:])
     if states:
         tail = "".join(f'<script type="application/vnd.jupyter.widget-state+json">{s}</script>\n'
