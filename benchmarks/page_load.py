@@ -9,8 +9,9 @@ slowed 4x, a 390 x 844 phone screen. Every page is opened in a fresh browser con
 * ``kB``: bytes transferred (compressed), the page and everything it loaded until the
   explorers were live;
 * ``FCP``: first contentful paint, in seconds from the start of navigation;
-* ``live``: when every ipywidgets view of the page was rendered (the explorers can be
-  used), in seconds; ``-`` for a page without widgets;
+* ``live``: when every ipywidgets view of the page was rendered and every picture it
+  shows had arrived (the explorers can be used), in seconds; ``-`` for a page without
+  widgets;
 * ``math``: when MathJax had typeset the page, in seconds.
 
 The course's goal on this profile: FCP <= 2.5 s and live <= 6 s on every chapter.
@@ -60,10 +61,13 @@ PROBE = """
 (() => {
   const views = () => Array.from(document.querySelectorAll(
       'script[type="application/vnd.jupyter.widget-view+json"]'));
+  // live: the view is rendered, and every picture it shows has arrived and decoded
   const live = (s) => {
     const area = s.previousElementSibling;
     return area && area.classList.contains('widget-subarea')
-        && area.querySelector('.jupyter-widgets') && area.getBoundingClientRect().height > 0;
+        && area.querySelector('.jupyter-widgets') && area.getBoundingClientRect().height > 0
+        && Array.from(area.querySelectorAll('img')).every(
+            (img) => img.getClientRects().length === 0 || (img.complete && img.naturalWidth > 0));
   };
   const check = () => {
     if (document.readyState === 'loading') return;
