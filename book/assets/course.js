@@ -61,7 +61,9 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
 //    data-course-later="GROUP" data-src="URL">:
 //    - "widgets", the ipywidgets renderer, loaded from the first paint on (after the
 //      page's stylesheets), so that it arrives before the window's load event, when it
-//      renders (a script being loaded holds the load event back);
+//      renders (a script being loaded holds the load event back). Only pages with a
+//      widget the course's own renderer lacks have it: the others get course-widgets.js
+//      (deferred, it renders when the page is parsed) and no "widgets" group;
 //    - "math", MathJax, once every explorer on the page has rendered;
 //    - "icons", the theme's Font Awesome, last; it converts the icons of the page, not
 //      those inside widgets (see 0).
