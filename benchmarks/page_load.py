@@ -85,7 +85,7 @@ PROBE = """
   window.addEventListener('load', () => { window.__load = performance.now(); });
   document.addEventListener('DOMContentLoaded', () => { window.__dcl = performance.now(); });
   const embedder = setInterval(() => {
-    if (window._jupyter_widget_embedder) {
+    if (window._jupyter_widget_embedder || window.CourseWidgets) {  // embed.js, or ours
       window.__renderer = performance.now();
       clearInterval(embedder);
     }
@@ -201,8 +201,10 @@ def measure(browser, url: str, timeout_s: float = 120, verbose: bool = False) ->
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
         result["bytes"] = sum(size for _, size, _ in received)
         if verbose:
-            print("    DOMContentLoaded {dcl:.0f} ms, renderer run {renderer} ms, "
-                  "load {load:.0f} ms".format(**result))
+            ms = {k: "-" if result[k] is None else f"{result[k]:.0f}"
+                  for k in ("dcl", "renderer", "load")}
+            print("    DOMContentLoaded {dcl} ms, renderer run {renderer} ms, "
+                  "load {load} ms".format(**ms))
             first = min((t for _, t in requests.values()), default=0)
             for rid, size, end in sorted(received, key=lambda r: r[2]):
                 url, begin = requests.get(rid, ["?", first])

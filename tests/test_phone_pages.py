@@ -95,7 +95,9 @@ def test_state_moves_to_the_end_of_the_body_and_big_scripts_wait(tmp_path):
                      "math": "../_static/mathjax/tex-svg-full.js?v=2"}
     # images and captions only: the course's own renderer, not embed.js
     assert "embed.js" not in html
-    assert '<script defer src="../_static/course-widgets.js"></script>' in head
+    # last in the body, after the views and the state it renders
+    assert re.search(r'widget-state\+json">.*</script>\n<script src="../_static/'
+                     r'course-widgets\.js"></script>\n</body></html>$', body, re.S)
     assert '<script src="../_static/doctools.js?v=1"></script>' in head  # left alone
     assert '<script src="../_static/course.js?v=4"></script>' in head
     assert '<script defer src="../_static/searchtools.js"></script>' in head

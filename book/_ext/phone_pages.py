@@ -31,8 +31,9 @@ for 15-20 s. This module rewrites each page:
 4. **The course's own widget renderer.** A page whose widgets are all of the kinds the
    course's explorers and animations use (:data:`NATIVE_MODELS`: sliders, Play buttons,
    links, boxes, Stacks, images, captions, progress bars) gets ``course-widgets.js``
-   (15 kB, 4 kB compressed; deferred: it renders as soon as the page is parsed) in
-   place of ``embed.js`` (1.8 MB). Any other page keeps ``embed.js``, loaded as in 3.
+   (15 kB, 4 kB compressed) in place of ``embed.js`` (1.8 MB), as the last script of
+   ``<body>``: it renders the moment the parser reaches it. Any other page keeps
+   ``embed.js``, loaded as in 3.
 5. **Figures below the fold load lazily** (``loading="lazy"`` on the notebook outputs'
    ``<img>``), so they do not compete with the widget renderer.
 
@@ -196,10 +197,13 @@ def _native_src(embed_src: str, root: Path) -> str:
     return src
 
 
-def _script(match: re.Match, native: bool = False, root: Path = Path(".")) -> str:
+def _script(match: re.Match, native: list | None = None, root: Path = Path(".")) -> str:
+    """A script tag of ``<head>``, rewritten. On a page the course's renderer shows
+    (``native`` a list), embed.js is dropped and the renderer's URL added to ``native``."""
     before, src, after = match.groups()
-    if native and EMBED in src:
-        return f'<script defer src="{_native_src(src, root)}"></script>'
+    if native is not None and EMBED in src:
+        native.append(_native_src(src, root))
+        return ""
     for key, group in LATER_SCRIPTS.items():
         if key in src:
             attributes = re.sub(r"\s*\b(?:defer|async)(?:=\"[^\"]*\")?", "", before + after)
@@ -227,12 +231,15 @@ def lighten(html: str, page: Path, root: Path) -> str:
         return ""
 
     head = _STATE.sub(take_state, html[:head_end])
-    native = native_page(parsed)
+    native = [] if native_page(parsed) else None
     head = _SCRIPT_SRC.sub(lambda match: _script(match, native, root), head)
     body = _OUTPUT_IMG.sub(r'<img loading="lazy"\1', html[head_end:])
     if states:
         tail = "".join(f'<script type="application/vnd.jupyter.widget-state+json">{s}</script>\n'
                        for s in states)
+        # the course's renderer last: it runs as soon as the parser reaches it, with every
+        # view and the state above it (a deferred script would wait for all the others)
+        tail += "".join(f'<script src="{src}"></script>\n' for src in native or [])
         end = body.rfind("</body>")
         body = body[:end] + tail + body[end:] if end >= 0 else body + tail
     return head + body

@@ -10,8 +10,8 @@
 // milliseconds.
 //
 // book/_ext/phone_pages.py decides per page, when the book is built: a page whose saved
-// state holds only the models in SUPPORTED below gets this file (deferred) instead of
-// embed.js; any other page keeps embed.js. tests/test_phone_pages.py checks that the two
+// state holds only the models in SUPPORTED below gets this file (the last script of its
+// <body>) instead of embed.js; any other page keeps embed.js. tests/test_phone_pages.py checks that the two
 // lists agree, tests/test_browser.py that every control and animation works.
 //
 // What is rendered follows ipywidgets' own markup and class names (widget-subarea,
@@ -379,11 +379,25 @@
     });
   }
 
-  window.CourseWidgets = { SUPPORTED: SUPPORTED, renderPage: renderPage };
+  // Done: course.js then loads MathJax (see its part 3).
+  function renderAndTell() {
+    try {
+      renderPage();
+    } finally {
+      window.CourseWidgets.rendered = true;
+      document.dispatchEvent(new Event("course-widgets-rendered"));
+    }
+  }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", renderPage);
+  window.CourseWidgets = { SUPPORTED: SUPPORTED, renderPage: renderPage, rendered: false };
+
+  // book/_ext/phone_pages.py puts this script last in <body>, after every view and the
+  // saved state: render now, without waiting for the deferred scripts of <head> (the
+  // search index ...), which hold back DOMContentLoaded. Anywhere else, wait for it.
+  var here = document.currentScript;
+  if (document.readyState !== "loading" || (here && here.closest("body"))) {
+    renderAndTell();
   } else {
-    renderPage();
+    document.addEventListener("DOMContentLoaded", renderAndTell);
   }
 })();

@@ -112,6 +112,16 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
     });
   }
 
+  function courseWidgetsRendered() {
+    return new Promise(function (resolve) {
+      if (window.CourseWidgets && window.CourseWidgets.rendered) {
+        resolve();
+      } else {
+        document.addEventListener("course-widgets-rendered", function () { resolve(); });
+      }
+    });
+  }
+
   function windowLoaded() {
     return new Promise(function (resolve) {
       if (document.readyState === "complete") {
@@ -167,8 +177,14 @@ if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "un
     if (!document.querySelector(LATER)) {
       return;
     }
-    var renderer = loadAll(group("widgets"));
-    Promise.all([renderer, windowLoaded()])
+    // embed.js renders at the window's load event; course-widgets.js (no "widgets"
+    // group) renders when the parser reaches the end of the page and says so, and
+    // MathJax need not wait for every image and font of the page.
+    var embedded = group("widgets");
+    var rendered = embedded.length
+      ? Promise.all([loadAll(embedded), windowLoaded()])
+      : Promise.race([courseWidgetsRendered(), windowLoaded()]);
+    rendered
       .then(function () { return whenWidgetsRendered(10000); })
       .then(function () { return loadAll(group("math")); })
       .then(function () {

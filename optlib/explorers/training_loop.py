@@ -78,6 +78,10 @@ def learning_rates(name):
 
 #: The rest of the set-up, the same for every run. Each (optimizer, rate) is trained once
 #: per seed; a seed sets the initial weights and the order of the minibatches.
+#: The seeds are fixed, not drawn from the course seed: drawn from course seeds 0-13
+#: (``tuple(seeds(3, "training loop", "sweep"))``), the chapter's claims hold for 13 of
+#: the 14 triples, but for course seed 12 Adam's tuned rate falls on the edge of its grid,
+#: which the protocol forbids (the grid would have to grow; not done yet).
 SETUP = {"sizes": [64, 32, 10], "epochs": 10, "batch_size": 64, "clip_norm": 2.0,
          "warmup_epochs": 1, "seeds": (0, 1, 2)}
 
