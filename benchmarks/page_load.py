@@ -30,7 +30,6 @@ import argparse
 import gzip
 import http.server
 import json
-import os
 import re
 import socketserver
 import sys
@@ -38,9 +37,9 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_support import find_chromium, notebook_docnames  # noqa: E402  (the tests' own)
 
 RTT_MS = 150
 DOWN_BYTES_PER_S = 1.6e6 / 8
@@ -98,33 +97,15 @@ PROBE = """
 
 def chapter_pages() -> list[str]:
     """Every notebook page of _toc.yml, as docnames (e.g. 'book/momentum')."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-
-    def files(entries):
-        for entry in entries:
-            if "file" in entry:
-                yield entry["file"]
-            yield from files(entry.get("chapters", []) + entry.get("sections", []))
-            for part in entry.get("parts", []):
-                yield from files(part.get("chapters", []))
-
-    names = [toc["root"], *files(toc.get("chapters", []) + toc.get("parts", []))]
-    names = [re.sub(r"\.(md|ipynb|rst)$", "", name) for name in names]
-    return [name for name in names if (ROOT / f"{name}.ipynb").exists()]
+    return notebook_docnames()
 
 
-def find_chromium(pw) -> dict:
-    """Launch options for a Chromium: Playwright's own when installed, else
-    /usr/bin/chromium, else COURSE_CHROMIUM."""
-    own = Path(pw.chromium.executable_path)
-    for candidate in (own, Path("/usr/bin/chromium"), Path(os.environ.get("COURSE_CHROMIUM", ""))):
-        if str(candidate) not in ("", ".") and candidate.is_file():
-            return {"executable_path": str(candidate)}
-    raise SystemExit(
-        f"no Chromium: not Playwright's own ({own}), not /usr/bin/chromium "
-        f"(apt-get install chromium), not COURSE_CHROMIUM "
-        f"({os.environ.get('COURSE_CHROMIUM', 'unset')})"
-    )
+def launch_options(pw) -> dict:
+    """The Chromium the browser tests use (tests/browser_support.find_chromium)."""
+    try:
+        return find_chromium(pw)
+    except FileNotFoundError as missing:
+        raise SystemExit(str(missing)) from None
 
 
 class _GzipHandler(http.server.SimpleHTTPRequestHandler):
@@ -237,7 +218,7 @@ def main(argv=None) -> int:
     print(f"{'page':28} {'kB':>6} {'FCP s':>6} {'live s':>7} {'math s':>7} {'views':>5}")
     results, late = {}, []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(args=CHROMIUM_ARGS, **find_chromium(pw))
+        browser = pw.chromium.launch(args=CHROMIUM_ARGS, **launch_options(pw))
         for name in pages:
             if not (args.html / f"{name}.html").exists():
                 print(f"{name:28} (not in this build)")
