@@ -613,17 +613,24 @@ def _as_float(value, param, name, accepted):
         ) from None
 
 
+def _check_number(value, param, name, accepted, ok):
+    """``value`` as a Python float if it is a real number for which ``ok(value)`` holds;
+    else TypeError (not a real number) or ValueError, naming ``param``, the value and
+    what is ``accepted`` (e.g. "a number in (0, 1]")."""
+    if not _is_real(value):
+        raise TypeError(f"{name}: {param} must be {accepted}, got {type(value).__name__} {value!r}")
+    value = _as_float(value, param, name, accepted)
+    if not ok(value):
+        raise ValueError(f"{name}: {param} must be {accepted}, got {value!r}")
+    return value
+
+
 def _check_rate(value, param, name, allow_zero=False):
     """A finite real number > 0 (or >= 0), returned as a Python float."""
-    bound = ">= 0" if allow_zero else "> 0"
-    if not _is_real(value):
-        raise TypeError(
-            f"{name}: {param} must be a finite number {bound}, got {type(value).__name__} {value!r}"
-        )
-    value = _as_float(value, param, name, f"a finite number {bound}")
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name}: {param} must be a finite number {bound}, got {value!r}")
-    return value
+    low_ok = (lambda v: v >= 0) if allow_zero else (lambda v: v > 0)
+    return _check_number(value, param, name,
+                         f"a finite number {'>= 0' if allow_zero else '> 0'}",
+                         lambda v: math.isfinite(v) and low_ok(v))
 
 
 def _check_lr_min(lr_min, lr, name):
@@ -657,26 +664,13 @@ def _check_lr_start(lr_start, lr, name):
 
 def _check_divisor(value, param, name):
     """A finite number >= 1, returned as a Python float."""
-    if not _is_real(value):
-        raise TypeError(
-            f"{name}: {param} must be a finite number >= 1, got {type(value).__name__} {value!r}"
-        )
-    value = _as_float(value, param, name, "a finite number >= 1")
-    if not (math.isfinite(value) and value >= 1):
-        raise ValueError(f"{name}: {param} must be a finite number >= 1, got {value!r}")
-    return value
+    return _check_number(value, param, name, "a finite number >= 1",
+                         lambda v: math.isfinite(v) and v >= 1)
 
 
 def _check_factor(value, param, name):
     """A multiplicative decay factor in (0, 1], returned as a Python float."""
-    if not _is_real(value):
-        raise TypeError(
-            f"{name}: {param} must be a number in (0, 1], got {type(value).__name__} {value!r}"
-        )
-    value = _as_float(value, param, name, "a number in (0, 1]")
-    if not 0 < value <= 1:
-        raise ValueError(f"{name}: {param} must be a number in (0, 1], got {value!r}")
-    return value
+    return _check_number(value, param, name, "a number in (0, 1]", lambda v: 0 < v <= 1)
 
 
 def _check_int(value, param, name, minimum):
@@ -694,14 +688,7 @@ def _check_int(value, param, name, minimum):
 
 def _check_fraction(value, param, name):
     """A number in (0, 1), returned as a Python float."""
-    if not _is_real(value):
-        raise TypeError(
-            f"{name}: {param} must be a number in (0, 1), got {type(value).__name__} {value!r}"
-        )
-    value = _as_float(value, param, name, "a number in (0, 1)")
-    if not 0 < value < 1:
-        raise ValueError(f"{name}: {param} must be a number in (0, 1), got {value!r}")
-    return value
+    return _check_number(value, param, name, "a number in (0, 1)", lambda v: 0 < v < 1)
 
 
 def _check_steps(t, name):
