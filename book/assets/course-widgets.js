@@ -136,7 +136,7 @@
   var uid = 0;
 
   // A labelled control row: <label> description, the control, an optional readout.
-  function labelled(models, model, classes, control) {
+  function labelled(models, model, classes, control, kind) {
     var row = element("div", "jupyter-widgets widget-inline-hbox " + classes);
     var label = element("label", "widget-label");
     var description = model.get("description") || "";
@@ -146,7 +146,7 @@
     label.htmlFor = control.id;
     if (!description) {
       label.style.display = "none";
-      control.setAttribute("aria-label", model.get("tooltip") || model.name);
+      control.setAttribute("aria-label", model.get("tooltip") || kind);
     }
     row.appendChild(label);
     row.appendChild(control);
@@ -165,7 +165,7 @@
     input.max = selection ? labels.length - 1 : model.get("max");
     input.step = selection ? 1 : model.get("step");
     input.disabled = !!model.get("disabled");
-    var row = labelled(models, model, "widget-slider widget-hslider", input);
+    var row = labelled(models, model, "widget-slider widget-hslider", input, "slider");
     var readout = element("div", "widget-readout");
     if (model.get("readout") === false) {
       readout.style.display = "none";
@@ -241,7 +241,7 @@
   // A progress bar (the saved state of optlib.train's bar: how far the run got).
   function progress(models, model) {
     var bar = element("progress", "course-progress");
-    var row = labelled(models, model, "widget-progress widget-hprogress", bar);
+    var row = labelled(models, model, "widget-progress widget-hprogress", bar, "progress");
     function show() {
       var low = model.get("min") || 0;
       bar.max = Math.max(model.get("max") - low, 1e-12);
